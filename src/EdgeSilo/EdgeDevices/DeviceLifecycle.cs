@@ -1,0 +1,92 @@
+using System.Reflection;
+using Microsoft.Extensions.Options;
+using Outpost.Grains.EdgeDevices;
+
+namespace Outpost.EdgeSilo.EdgeDevices;
+
+/// <summary>
+/// Registers the device once its silo is active, then keeps its heartbeat going until the silo stops. The first
+/// attempts can race the cluster learning this silo's metadata, so registration retries instead of failing the silo.
+/// </summary>
+internal sealed partial class DeviceLifecycle(
+    IGrainFactory grains,
+    IOptions<EdgeOptions> options,
+    TimeProvider time,
+    ILogger<DeviceLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(DeviceLifecycle), ServiceLifecycleStage.Active, OnStartAsync, OnStopAsync);
+
+    public void Dispose() => _stopping.Dispose();
+
+    private Task OnStartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var edge = options.Value;
+        var device = grains.GetGrain<IEdgeDeviceGrain>(edge.DeviceId);
+        var registered = false;
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (!registered)
+                {
+                    await device.RegisterAsync(CreateRegistration(edge));
+                    registered = true;
+                    LogRegistered(logger, edge.DeviceId);
+                }
+                else
+                {
+                    await device.HeartbeatAsync();
+                }
+
+                delay = edge.HeartbeatInterval;
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                LogReportFailed(logger, ex, edge.DeviceId);
+                delay = registered ? edge.HeartbeatInterval : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+
+            try
+            {
+                await Task.Delay(delay, time, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static DeviceRegistration CreateRegistration(EdgeOptions edge)
+    {
+        var version = typeof(DeviceLifecycle).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var capabilities = edge.Capabilities.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new DeviceRegistration(edge.DeviceId, version, capabilities, [], Environment.MachineName);
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "DeviceRegistered", Level = LogLevel.Information, Message = "Device {DeviceId} registered with the control plane")]
+    private static partial void LogRegistered(ILogger logger, string deviceId);
+
+    [LoggerMessage(EventId = 2, EventName = "DeviceReportFailed", Level = LogLevel.Warning, Message = "Device {DeviceId} could not report to the control plane; retrying")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, string deviceId);
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Outpost.Grains.EdgeDevices;
+
+namespace Outpost.Gateway.Errors;
+
+/// <summary>
+/// Turns failures of the cluster into problem+json: a missing device or an unreachable cluster is a 503 the client
+/// can retry; anything else is a 500 with no detail, because details of a bug are for the log, not the caller.
+/// </summary>
+internal sealed partial class ClusterExceptionHandler(IProblemDetailsService problemDetails, ILogger<ClusterExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, type, title, detail) = exception switch
+        {
+            DeviceUnavailableException ex => (StatusCodes.Status503ServiceUnavailable, "device-unavailable", "Device unavailable", ex.Message),
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "cluster-unavailable", "Cluster unavailable", "The Outpost cluster did not answer in time; retry shortly."),
+            BadHttpRequestException ex => (ex.StatusCode, "bad-request", "Bad request", ex.Message),
+            _ => (StatusCodes.Status500InternalServerError, "internal-error", "Internal error", "The request failed inside Outpost; the error was logged."),
+        };
+
+        if (status >= 500)
+        {
+            LogRequestFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Type = Problems.TypeBase + type, Title = title, Detail = detail },
+        });
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "RequestFailed", Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+    private static partial void LogRequestFailed(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,44 @@
+using System.Net;
+using Outpost.Gateway.Errors;
+using Outpost.ServiceDefaults.Clustering;
+using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Health;
+using Outpost.ServiceDefaults.Hosting;
+
+namespace Outpost.Gateway.Extensions;
+
+public static class GatewayExtensions
+{
+    /// <summary>The gateway's HTTP port when <c>Http:Port</c> is not set.</summary>
+    public const int DefaultHttpPort = 8080;
+
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        // Until the gateway authenticates its callers it must not be reachable from anywhere but this machine.
+        var http = builder.Configuration.GetValidated<HttpEndpointOptions>(HttpEndpointOptions.Section);
+        if (!IPAddress.TryParse(http.Address, out var address) || !IPAddress.IsLoopback(address))
+        {
+            throw new StartupConfigurationException(
+                $"{HttpEndpointOptions.Section}:Address: '{http.Address}' is not a loopback address; the gateway has no authentication yet and listens on loopback only.");
+        }
+
+        builder.UseOutpostHttpEndpoint(DefaultHttpPort);
+        builder.AddOutpostClusterClient();
+        builder.Services.AddClientReadiness();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Type ??= Problems.TypeBase + "http-" + context.ProblemDetails.Status;
+            context.ProblemDetails.Extensions.Remove("exception");
+        });
+        builder.Services.AddExceptionHandler<ClusterExceptionHandler>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        return builder;
+    }
+
+    public static WebApplication UseGatewayErrorHandling(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}

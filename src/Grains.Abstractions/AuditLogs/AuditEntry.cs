@@ -1,0 +1,9 @@
+namespace Outpost.Grains.AuditLogs;
+
+/// <summary>An event as stored: its position in the tenant's log and the event itself.</summary>
+/// <param name="Sequence">Zero-based position in the log; dense and never reused.</param>
+/// <param name="Event">The event.</param>
+[GenerateSerializer, Immutable, Alias("outpost.AuditEntry")]
+public sealed record AuditEntry(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] AuditEvent Event);

@@ -1,0 +1,10 @@
+namespace Outpost.Grains;
+
+/// <summary>The names grain state is stored under. Renaming one orphans every stored row of it.</summary>
+internal static class StateNames
+{
+    public const string TenantQuota = "quota";
+    public const string AuditLog = "audit";
+    public const string TaskRun = "run";
+    public const string DeviceDirectory = "devices";
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Database;
+
+namespace Outpost.ServiceDefaults.Clustering;
+
+/// <summary>Composes an Orleans client that finds the cluster's gateways in PostgreSQL.</summary>
+public static class ClientHostingExtensions
+{
+    public static IHostApplicationBuilder AddOutpostClusterClient(this IHostApplicationBuilder builder)
+    {
+        var dataSource = builder.AddOutpostDatabase();
+        var cluster = builder.AddValidatedOptions<OutpostClusterOptions>(OutpostClusterOptions.Section);
+        builder.Services.AddHostedService<DatabasePreflight>();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = OutpostDatabase.Invariant;
+                o.ConnectionString = dataSource.ConnectionString;
+            });
+        });
+        return builder;
+    }
+}

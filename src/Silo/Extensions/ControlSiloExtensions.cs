@@ -1,0 +1,35 @@
+using Orleans.Dashboard;
+using Outpost.ServiceDefaults.Clustering;
+using Outpost.ServiceDefaults.Health;
+using Outpost.ServiceDefaults.Hosting;
+using Outpost.Silo.Schema;
+
+namespace Outpost.Silo.Extensions;
+
+public static class ControlSiloExtensions
+{
+    /// <summary>The HTTP port of the control silo's dashboard and health endpoints when <c>Http:Port</c> is not set.</summary>
+    public const int DefaultHttpPort = 8081;
+
+    /// <summary>
+    /// Adds the control-plane silo: schema migration before the silo starts, the Orleans Dashboard, and readiness
+    /// that means "joined the cluster and the database answers".
+    /// </summary>
+    public static WebApplicationBuilder AddControlSilo(this WebApplicationBuilder builder)
+    {
+        builder.UseOutpostHttpEndpoint(DefaultHttpPort);
+
+        // Hosted services start in registration order, so the schema is in place before Orleans asks for its tables.
+        builder.Services.AddHostedService<SchemaMigrationService>();
+        builder.AddOutpostSilo(SiloRole.Control, silo => silo.AddDashboard());
+        builder.Services.AddSiloReadiness();
+        return builder;
+    }
+
+    public static WebApplication MapControlSiloEndpoints(this WebApplication app)
+    {
+        app.MapHealthEndpoints();
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        return app;
+    }
+}

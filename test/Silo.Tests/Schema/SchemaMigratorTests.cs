@@ -1,0 +1,238 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Outpost.ServiceDefaults.Schema;
+using Outpost.Testing.PostgreSql;
+using Xunit;
+
+namespace Outpost.Silo.Tests.Schema;
+
+public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixture<PostgreSqlFixture>
+{
+    private static readonly string[] ExpectedMigrations =
+    [
+        "0001_orleans_clustering",
+        "0002_orleans_persistence",
+        "0003_orleans_reminders",
+    ];
+
+    private static readonly string[] ExpectedTables =
+    [
+        "orleansmembershiptable",
+        "orleansmembershipversiontable",
+        "orleansquery",
+        "orleansreminderstable",
+        "orleansstorage",
+        "outpost_schema_version",
+    ];
+
+    // Every key the Orleans 10.4.2 ADO.NET clustering, persistence and reminder providers look up.
+    private static readonly string[] ExpectedQueryKeys =
+    [
+        "CleanupDefunctSiloEntriesKey",
+        "ClearStorageKey",
+        "DeleteMembershipTableEntriesKey",
+        "DeleteReminderRowKey",
+        "DeleteReminderRowsKey",
+        "DeleteStorageKey",
+        "GatewaysQueryKey",
+        "InsertMembershipKey",
+        "InsertMembershipVersionKey",
+        "MembershipReadAllKey",
+        "MembershipReadRowKey",
+        "ReadFromStorageKey",
+        "ReadRangeRows1Key",
+        "ReadRangeRows2Key",
+        "ReadReminderRowKey",
+        "ReadReminderRowsKey",
+        "UpdateIAmAlivetimeKey",
+        "UpdateMembershipKey",
+        "UpsertReminderRowKey",
+        "WriteToStorageKey",
+    ];
+
+    [Fact]
+    public async Task MigrateAsync_FreshDatabase_CreatesOrleansTablesAndQueries()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+
+        var result = await CreateMigrator(connectionString).MigrateAsync();
+
+        Assert.Equal(ExpectedMigrations, result.Applied);
+        Assert.Empty(result.AlreadyApplied);
+        var tables = await QueryStringsAsync(connectionString,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+        Assert.Equal(ExpectedTables, tables);
+        var keys = await QueryStringsAsync(connectionString, "SELECT querykey FROM orleansquery ORDER BY querykey");
+        Assert.Equal(ExpectedQueryKeys.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
+        var versions = await QueryStringsAsync(connectionString,
+            "SELECT version::text || ':' || name FROM outpost_schema_version ORDER BY version");
+        Assert.Equal(["1:0001_orleans_clustering", "2:0002_orleans_persistence", "3:0003_orleans_reminders"], versions);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_RunTwice_LeavesSameSchema()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+        await CreateMigrator(connectionString).MigrateAsync();
+        var before = await DumpSchemaAsync(connectionString);
+
+        var second = await CreateMigrator(connectionString).MigrateAsync();
+
+        Assert.Empty(second.Applied);
+        Assert.Equal(ExpectedMigrations, second.AlreadyApplied);
+        Assert.Equal(before, await DumpSchemaAsync(connectionString));
+    }
+
+    [Fact]
+    public async Task MigrationScripts_ExecutedAgainOverAppliedSchema_SucceedAndChangeNothing()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+        await CreateMigrator(connectionString).MigrateAsync();
+        var before = await DumpSchemaAsync(connectionString);
+
+        var assembly = typeof(SchemaMigrator).Assembly;
+        var scripts = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("Outpost.Schema.", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(ExpectedMigrations.Length, scripts.Count);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        foreach (var script in scripts)
+        {
+            await using var stream = assembly.GetManifestResourceStream(script)!;
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            await using var command = new NpgsqlCommand(await reader.ReadToEndAsync(), connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(before, await DumpSchemaAsync(connectionString));
+    }
+
+    [Fact]
+    public async Task MigrateAsync_TwoConcurrentMigrators_BothSucceed()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+
+        var results = await Task.WhenAll(
+            Task.Run(() => CreateMigrator(connectionString).MigrateAsync()),
+            Task.Run(() => CreateMigrator(connectionString).MigrateAsync()));
+
+        // The advisory lock makes one do all the work while the other waits, then finds everything in place.
+        Assert.Equal(ExpectedMigrations, results.SelectMany(r => r.Applied).Order(StringComparer.Ordinal));
+        Assert.Equal(ExpectedMigrations, results.SelectMany(r => r.AlreadyApplied).Order(StringComparer.Ordinal));
+        Assert.Contains(results, r => r.Applied.Count == ExpectedMigrations.Length);
+        var versions = await QueryStringsAsync(connectionString,
+            "SELECT version::text FROM outpost_schema_version ORDER BY version");
+        Assert.Equal(["1", "2", "3"], versions);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_ChangedMigration_Throws()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+        await CreateMigrator(connectionString).MigrateAsync();
+        // Version 2 now looks as if a different script was applied, and version 3 as if it were still to come.
+        await ExecuteAsync(connectionString, "UPDATE outpost_schema_version SET sha256 = repeat('0', 64) WHERE version = 2");
+        await ExecuteAsync(connectionString, "DELETE FROM outpost_schema_version WHERE version = 3");
+        await ExecuteAsync(connectionString, "DROP TABLE orleansreminderstable");
+
+        var exception = await Assert.ThrowsAsync<SchemaMigrationException>(() => CreateMigrator(connectionString).MigrateAsync());
+
+        Assert.Equal(2, exception.Version);
+        Assert.Contains("0002", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
+        var versions = await QueryStringsAsync(connectionString,
+            "SELECT version::text FROM outpost_schema_version ORDER BY version");
+        Assert.Equal(["1", "2"], versions);
+        var reminders = await QueryStringsAsync(connectionString,
+            "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
+        Assert.Empty(reminders);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_UnreachableDatabase_ThrowsNpgsqlException()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = IPAddress.Loopback.ToString(),
+            Port = port,
+            Database = "outpost",
+            Username = "postgres",
+            Timeout = 5,
+        }.ConnectionString;
+
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => CreateMigrator(connectionString).MigrateAsync());
+    }
+
+    private static SchemaMigrator CreateMigrator(string connectionString) =>
+        new(connectionString, NullLogger<SchemaMigrator>.Instance);
+
+    private static async Task<string> DumpSchemaAsync(string connectionString)
+    {
+        var dump = new StringBuilder();
+        foreach (var (section, sql) in new[]
+        {
+            ("columns", """
+                SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || coalesce(character_maximum_length::text, '-')
+                       || ' ' || is_nullable || ' ' || coalesce(column_default, '-')
+                  FROM information_schema.columns
+                 WHERE table_schema = 'public'
+                 ORDER BY table_name, column_name
+                """),
+            ("routines", """
+                SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') ' || pg_get_functiondef(p.oid)
+                  FROM pg_proc AS p
+                  JOIN pg_namespace AS n ON n.oid = p.pronamespace
+                 WHERE n.nspname = 'public'
+                 ORDER BY 1
+                """),
+            ("indexes", "SELECT tablename || '.' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"),
+            ("queries", "SELECT querykey || ' ' || querytext FROM orleansquery ORDER BY querykey"),
+            ("versions", "SELECT version::text || ' ' || name || ' ' || sha256 || ' ' || applied_at::text FROM outpost_schema_version ORDER BY version"),
+        })
+        {
+            dump.Append("== ").AppendLine(section);
+            foreach (var line in await QueryStringsAsync(connectionString, sql))
+            {
+                dump.AppendLine(line);
+            }
+        }
+
+        return dump.ToString();
+    }
+
+    private static async Task<List<string>> QueryStringsAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
