@@ -34,7 +34,10 @@ public static class OutpostDatabase
         NpgsqlDataSource dataSource;
         try
         {
-            dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "outpost" }.Build();
+            var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString) { Name = "outpost" };
+            // Orleans' providers take a connection string, not a data source: keep the password in it for them.
+            dataSourceBuilder.ConnectionStringBuilder.PersistSecurityInfo = true;
+            dataSource = dataSourceBuilder.Build();
         }
         catch (ArgumentException ex)
         {

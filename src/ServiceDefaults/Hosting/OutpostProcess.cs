@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Schema;
 
 namespace Outpost.ServiceDefaults.Hosting;
 
@@ -31,6 +32,7 @@ public static class OutpostProcess
     public static string? Describe(Exception exception) => exception switch
     {
         StartupConfigurationException ex => ex.Message,
+        SchemaMigrationException ex => ex.Message,
         OptionsValidationException ex => $"{SectionOf(ex.OptionsType)}: {string.Join("; ", ex.Failures)}",
         AggregateException ex => ex.InnerExceptions.Select(Describe).FirstOrDefault(line => line is not null),
         IOException ex when ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) => ex.Message,

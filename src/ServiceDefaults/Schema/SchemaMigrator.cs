@@ -112,9 +112,16 @@ public sealed partial class SchemaMigrator(string connectionString, ILogger<Sche
             return;
         }
 
-        await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
-        unlock.Parameters.AddWithValue("key", LockKey);
-        await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        try
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", LockKey);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // Must not hide the error that got us here; closing the connection resets the session, lock included.
+        }
     }
 
     private async Task ApplyAsync(NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)

@@ -9,8 +9,8 @@ CREATE TABLE IF NOT EXISTS orleansquery
     CONSTRAINT pk_orleansquery PRIMARY KEY (querykey)
 );
 
--- One row per cluster. Its version is the membership table's optimistic-concurrency token:
--- every change to a member row must move it forward by one, in the same statement.
+-- One row per cluster. Its version is the membership table's optimistic-concurrency token: inserting or
+-- updating a member row moves it forward by one in the same statement (heartbeats alone leave it be).
 CREATE TABLE IF NOT EXISTS orleansmembershipversiontable
 (
     deploymentid varchar(150)   NOT NULL,

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Starts the whole Outpost system on this machine and keeps it in the foreground until Ctrl-C:
+# a private PostgreSQL under the data directory, the control silo, edge silos and the gateway.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+data_dir="$here/.data"
+gateway_port=8080
+dashboard_port=8081
+pg_port=55432
+silo_port=11111
+edges=1
+configuration=Release
+
+usage() {
+  cat <<EOF
+Usage: ./run.sh [options]
+
+Starts PostgreSQL (private, under the data directory), the control silo, edge silos and the gateway,
+and stops all of them on Ctrl-C. Running it again with the same data directory keeps all state.
+
+Options:
+  --gateway-port N     gateway HTTP port on 127.0.0.1 (default $gateway_port)
+  --dashboard-port N   control silo dashboard and health port on 127.0.0.1 (default $dashboard_port)
+  --pg-port N          PostgreSQL port on 127.0.0.1 (default $pg_port)
+  --silo-port N        first Orleans silo-to-silo port; edge silos take the next ones (default $silo_port)
+  --edges N            number of edge silos, device ids dev-pi-1..dev-pi-N (default $edges)
+  --data-dir DIR       where PostgreSQL's data, the password and the logs live (default ./.data)
+  --debug              build and run the Debug configuration
+  -h, --help           show this help
+EOF
+}
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+port_arg() {
+  [[ "$2" =~ ^[0-9]+$ ]] && (( $2 >= 1 && $2 <= 65535 )) || die "$1 needs a port number from 1 to 65535, got '$2'"
+  echo "$2"
+}
+
+while (( $# )); do
+  case "$1" in
+    --gateway-port) gateway_port=$(port_arg "$1" "${2-}"); shift 2 ;;
+    --dashboard-port) dashboard_port=$(port_arg "$1" "${2-}"); shift 2 ;;
+    --pg-port) pg_port=$(port_arg "$1" "${2-}"); shift 2 ;;
+    --silo-port) silo_port=$(port_arg "$1" "${2-}"); shift 2 ;;
+    --edges)
+      [[ "${2-}" =~ ^[0-9]+$ ]] && (( $2 >= 0 && $2 <= 16 )) || die "--edges needs a number from 0 to 16, got '${2-}'"
+      edges=$2; shift 2 ;;
+    --data-dir) [[ -n "${2-}" ]] || die "--data-dir needs a directory"; data_dir=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
+    --debug) configuration=Debug; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option '$1'" ;;
+  esac
+done
+
+# shellcheck source=scripts/lib.sh
+source "$here/scripts/lib.sh"
+
+ensure_dotnet
+ensure_postgres_binaries
+
+mkdir -p "$data_dir/logs"
+pids=()
+pg_dir="$data_dir/pg"
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "run.sh: stopping..."
+  # Gateway first, edges next, control silo last, so that each leaves the cluster cleanly.
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
+  pg_stop "$pg_dir"
+  echo "run.sh: stopped. State is kept in $data_dir."
+  exit 0
+}
+trap cleanup INT TERM EXIT
+
+echo "run.sh: building ($configuration)..."
+: >"$data_dir/logs/build.log"
+for project in Silo EdgeSilo Gateway; do
+  dotnet build "$here/src/$project" -c "$configuration" -nologo -clp:ErrorsOnly -v:quiet >>"$data_dir/logs/build.log" 2>&1 \
+    || { cat "$data_dir/logs/build.log" >&2; die "build failed (log: $data_dir/logs/build.log)"; }
+done
+bin() { echo "$here/src/$1/bin/$configuration/net10.0/Outpost.$1.dll"; }
+
+password_file="$data_dir/pg-password"
+pg_init "$pg_dir" "$password_file"
+pg_start "$pg_dir" "$pg_port" "$data_dir/logs/postgresql.log"
+pg_create_database "$pg_port" "$password_file" outpost
+export ConnectionStrings__Outpost="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=postgres;Password=$(cat "$password_file")"
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+
+start() {
+  local name=$1; shift
+  # Prefix every line so the interleaved output says who wrote it; keep a copy per process.
+  dotnet "$@" > >(sed -u "s/^/[$name] /" | tee -a "$data_dir/logs/$name.log") 2>&1 &
+  pids+=($!)
+}
+
+wait_ready() {
+  local name=$1 url=$2 pid=$3
+  for _ in $(seq 1 240); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (log: $data_dir/logs/$name.log)"
+    sleep 0.5
+  done
+  die "$name did not become ready at $url within 2 minutes"
+}
+
+start silo "$(bin Silo)" --Http:Port="$dashboard_port" --Cluster:SiloPort="$silo_port" --Cluster:GatewayPort=30000
+wait_ready silo "http://127.0.0.1:$dashboard_port/readyz" "${pids[-1]}"
+
+for (( n=1; n<=edges; n++ )); do
+  start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n))
+done
+
+start gateway "$(bin Gateway)" --Http:Port="$gateway_port"
+wait_ready gateway "http://127.0.0.1:$gateway_port/readyz" "${pids[-1]}"
+
+cat <<EOF
+
+Outpost is running.
+  Gateway:    http://127.0.0.1:$gateway_port
+  Dashboard:  http://127.0.0.1:$dashboard_port/dashboard
+  PostgreSQL: 127.0.0.1:$pg_port, database outpost (password in $password_file)
+  Logs:       $data_dir/logs/
+
+Try:  curl -s http://127.0.0.1:$gateway_port/v1/devices
+
+Press Ctrl-C to stop everything.
+EOF
+
+# Stay in the foreground; if any process dies, stop the rest rather than limp on.
+wait -n "${pids[@]}" || true
+echo "run.sh: a process exited; see $data_dir/logs/" >&2

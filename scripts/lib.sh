@@ -1,0 +1,98 @@
+# Shared by run.sh and test.sh: installs what is missing and manages a private PostgreSQL server.
+# Sourced, not run.
+
+as_root() { [[ "$(id -u)" == 0 ]]; }
+
+apt_install() {
+  as_root || { echo "setup: '$*' is missing and only root can install it (apt-get install -y $*)" >&2; exit 2; }
+  echo "setup: installing $* with apt-get..."
+  if [[ -z "${_apt_updated-}" ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    _apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 2; }
+}
+
+# Finds initdb/pg_ctl on PATH or in Debian's versioned directory, installing PostgreSQL when neither has them.
+pg_bin_dir() {
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    dirname "$(command -v pg_ctl)"
+    return
+  fi
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -n "$dir" && -x "$dir/pg_ctl" ]] && echo "$dir"
+}
+
+ensure_postgres_binaries() {
+  if [[ -z "$(pg_bin_dir)" ]]; then
+    apt_install postgresql postgresql-client
+  fi
+  PG_BIN=$(pg_bin_dir)
+  [[ -n "$PG_BIN" ]] || { echo "setup: PostgreSQL binaries not found after installing postgresql" >&2; exit 2; }
+  command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+  export PG_BIN
+}
+
+# PostgreSQL refuses to run as root: as root, run its tools as the postgres user.
+pg_as_owner() {
+  if as_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_init DIR PASSWORD_FILE: creates the cluster once, with a random password for the postgres role.
+pg_init() {
+  local dir=$1 password_file=$2
+  [[ -f "$dir/PG_VERSION" ]] && return 0
+  mkdir -p "$dir"
+  if [[ ! -s "$password_file" ]]; then
+    (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$password_file")
+  fi
+  local pwfile
+  pwfile=$(mktemp)
+  cp "$password_file" "$pwfile"
+  if as_root; then
+    id postgres >/dev/null 2>&1 || apt_install postgresql
+    chown postgres:postgres "$dir" "$pwfile"
+    # The postgres user must be able to reach the directory through its parents.
+    runuser -u postgres -- test -x "$dir" || { rm -f "$pwfile"; echo "setup: user postgres cannot reach $dir; choose --data-dir under a directory others can enter" >&2; exit 2; }
+  fi
+  chmod 700 "$dir"
+  echo "setup: initialising PostgreSQL in $dir..."
+  pg_as_owner "$PG_BIN/initdb" -D "$dir" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 --no-locale >/dev/null
+  rm -f "$pwfile"
+}
+
+# pg_start DIR PORT LOG: starts the server on 127.0.0.1 only, with no Unix socket.
+pg_start() {
+  local dir=$1 port=$2 log=$3
+  touch "$log"
+  as_root && chown postgres:postgres "$log"
+  if pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    echo "setup: PostgreSQL in $dir is already running; stopping it first"
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -m fast stop >/dev/null
+  fi
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=''" start >/dev/null \
+    || { tail -n 20 "$log" >&2; echo "setup: PostgreSQL did not start (log: $log)" >&2; exit 2; }
+}
+
+pg_stop() {
+  local dir=$1
+  [[ -n "${PG_BIN-}" && -f "$dir/postmaster.pid" ]] || return 0
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# pg_create_database PORT PASSWORD_FILE NAME: creates the database when it does not exist.
+pg_create_database() {
+  local port=$1 password_file=$2 name=$3
+  local exists
+  exists=$(PGPASSWORD=$(cat "$password_file") psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = '$name'")
+  if [[ "$exists" != 1 ]]; then
+    PGPASSWORD=$(cat "$password_file") psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE \"$name\"" >/dev/null
+  fi
+}
