@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Outpost.Grains.EdgeDevices;
 
@@ -80,7 +81,14 @@ internal sealed partial class DeviceLifecycle(
     private static DeviceRegistration CreateRegistration(EdgeOptions edge)
     {
         var version = typeof(DeviceLifecycle).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        var capabilities = edge.Capabilities.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        // What the hardware is, so operators and the router can tell a Pi from a workstation, plus configured tags.
+        string[] hardware =
+        [
+            $"arch:{RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}",
+            $"cpus:{Environment.ProcessorCount}",
+            $"memory-mb:{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)}",
+        ];
+        var capabilities = hardware.Concat(edge.Capabilities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return new DeviceRegistration(edge.DeviceId, version, capabilities, [], Environment.MachineName);
     }
 

@@ -1,0 +1,41 @@
+using Outpost.Grains.AuditLogs;
+using Outpost.Grains.TaskRuns;
+using Outpost.Grains.TenantQuotas;
+using Outpost.Testing.Cluster;
+using Outpost.Testing.PostgreSql;
+using Xunit;
+
+namespace Outpost.Grains.Tests.Persistence;
+
+/// <summary>Stops every silo and the gateway, starts them again on the same database, and reads the state back.</summary>
+public sealed class ClusterRestartTests(PostgreSqlFixture postgres) : IClassFixture<PostgreSqlFixture>
+{
+    [Fact]
+    public async Task GrainState_FullClusterRestart_Survives()
+    {
+        await using var cluster = await OutpostCluster.StartAsync(postgres.Server, new OutpostClusterSettings { EdgeDevices = ["dev-pi-1"] });
+        var limits = new TenantLimits(5_000_000, BudgetPeriod.Daily, 60, 10_000, SoftLimitPercent: 75, CloudFallbackAllowed: true);
+        var audit = new AuditEvent(DateTimeOffset.UnixEpoch, "alice", "tasks.create", "allowed", "dev-pi-1", "req-1");
+        var spec = new TaskRunSpec("acme", "alice", "dotnet-test", "dev-pi-1", RequiresApproval: true);
+
+        await cluster.Client.GetGrain<ITenantQuotaGrain>("acme").SetLimitsAsync(limits);
+        await cluster.Client.GetGrain<IAuditLogGrain>("acme").AppendAsync(audit);
+        await cluster.Client.GetGrain<ITaskRunGrain>("run-1").CreateAsync(spec);
+        await cluster.Client.GetGrain<ITaskRunGrain>("run-1").DecideAsync(approved: true, "bob");
+        var before = await cluster.WaitForDeviceAsync("dev-pi-1", online: true);
+        var oldSilos = cluster.Silos.Select(s => s.Address).ToList();
+
+        await cluster.StopAllAsync();
+        await cluster.StartAllAsync();
+
+        Assert.DoesNotContain(cluster.Control.Address, oldSilos);
+        Assert.Equal(limits, await cluster.Client.GetGrain<ITenantQuotaGrain>("acme").GetLimitsAsync());
+        Assert.Equal([audit], (await cluster.Client.GetGrain<IAuditLogGrain>("acme").ReadAsync(0, 10)).Select(e => e.Event));
+        var run = await cluster.Client.GetGrain<ITaskRunGrain>("run-1").GetAsync();
+        Assert.Equal((TaskRunStatus.Queued, spec), (run.Status, run.Spec));
+        var after = await cluster.WaitForDeviceAsync("dev-pi-1", online: true);
+        Assert.Equal((before.Record.Registration.DeviceId, before.Record.Registration.HostName), (after.Record.Registration.DeviceId, after.Record.Registration.HostName));
+        Assert.Equal(before.Record.Registration.Capabilities, after.Record.Registration.Capabilities);
+        Assert.Equal(cluster.Edge("dev-pi-1").Address, after.Record.Silo);
+    }
+}

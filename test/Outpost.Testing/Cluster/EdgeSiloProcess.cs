@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Outpost.Testing.Cluster;
+
+/// <summary>An EdgeSilo running as its own OS process, so a test can kill it the way a power cut would.</summary>
+public sealed class EdgeSiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    internal EdgeSiloProcess(Process process, string deviceId)
+    {
+        _process = process;
+        DeviceId = deviceId;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string DeviceId { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the process printed so far, for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Kills the process at once: no graceful leave, so the cluster must notice by itself.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,273 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Outpost.EdgeSilo.Extensions;
+using Outpost.Gateway.Endpoints;
+using Outpost.Gateway.Extensions;
+using Outpost.Grains.EdgeDevices;
+using Outpost.ServiceDefaults.Health;
+using Outpost.ServiceDefaults.Schema;
+using Outpost.Silo.Extensions;
+using Outpost.Testing.PostgreSql;
+
+namespace Outpost.Testing.Cluster;
+
+/// <summary>
+/// A real Outpost cluster for tests: the control silo, edge silos and the gateway, composed by the same extension
+/// methods the executables use, talking TCP on loopback and keeping membership, state and reminders in a real
+/// PostgreSQL database. Edge silos can also run as separate processes, to be killed.
+/// </summary>
+public sealed class OutpostCluster : IAsyncDisposable
+{
+    private readonly List<SiloHandle> _silos = [];
+    private readonly List<EdgeSiloProcess> _processes = [];
+    private WebApplication? _gateway;
+
+    private OutpostCluster(string connectionString, OutpostClusterSettings settings)
+    {
+        ConnectionString = connectionString;
+        Settings = settings;
+    }
+
+    public string ConnectionString { get; }
+
+    public OutpostClusterSettings Settings { get; }
+
+    /// <summary>The cluster and service id; a restarted cluster keeps them and so finds its state again.</summary>
+    public string ClusterId { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
+
+    public SiloHandle Control => _silos.First(s => s.DeviceId is null && !s.IsStopped);
+
+    public IEnumerable<SiloHandle> Silos => _silos.Where(s => !s.IsStopped);
+
+    public SiloHandle Edge(string deviceId) => _silos.Single(s => s.DeviceId == deviceId && !s.IsStopped);
+
+    /// <summary>The gateway's cluster client.</summary>
+    public IClusterClient Client => Gateway.Services.GetRequiredService<IClusterClient>();
+
+    public WebApplication Gateway => _gateway ?? throw new InvalidOperationException("The gateway is not running.");
+
+    /// <summary>An HTTP client for the gateway on its loopback port.</summary>
+    public HttpClient Http { get; private set; } = new();
+
+    /// <summary>Creates a database on <paramref name="postgres"/>, migrates it and starts the cluster.</summary>
+    public static async Task<OutpostCluster> StartAsync(PostgreSqlServer postgres, OutpostClusterSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(postgres);
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var cluster = new OutpostCluster(connectionString, settings ?? new OutpostClusterSettings());
+        try
+        {
+            await cluster.StartAllAsync();
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+
+        return cluster;
+    }
+
+    /// <summary>Starts the control silo, the configured in-process edge silos and the gateway.</summary>
+    public async Task StartAllAsync()
+    {
+        await StartControlSiloAsync();
+        foreach (var deviceId in Settings.EdgeDevices)
+        {
+            await StartEdgeSiloAsync(deviceId);
+        }
+
+        await StartGatewayAsync();
+        foreach (var deviceId in Settings.EdgeDevices)
+        {
+            await WaitForDeviceAsync(deviceId, online: true);
+        }
+    }
+
+    /// <summary>Stops the gateway and every silo cleanly, as an operator's restart would.</summary>
+    public async Task StopAllAsync()
+    {
+        await StopGatewayAsync();
+        foreach (var silo in Silos.Reverse().ToList())
+        {
+            await StopSiloAsync(silo);
+        }
+    }
+
+    public async Task<SiloHandle> StartControlSiloAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        Configure(builder.Configuration, builder.Logging, new()
+        {
+            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+            ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
+            ["Http:Port"] = "0",
+        });
+        builder.AddControlSilo();
+        var app = builder.Build();
+        app.MapControlSiloEndpoints();
+        await app.StartAsync();
+        var handle = new SiloHandle(app, deviceId: null);
+        _silos.Add(handle);
+        return handle;
+    }
+
+    public async Task<SiloHandle> StartEdgeSiloAsync(string deviceId)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production });
+        Configure(builder.Configuration, builder.Logging, EdgeSettings(deviceId));
+        builder.AddEdgeSilo();
+        var host = builder.Build();
+        await host.StartAsync();
+        var handle = new SiloHandle(host, deviceId);
+        _silos.Add(handle);
+        return handle;
+    }
+
+    /// <summary>Starts an EdgeSilo executable for <paramref name="deviceId"/> and waits until its device is online.</summary>
+    public async Task<EdgeSiloProcess> StartEdgeSiloProcessAsync(string deviceId)
+    {
+        var arguments = EdgeSettings(deviceId).Select(kv => $"--{kv.Key}={kv.Value}");
+        var process = new EdgeSiloProcess(
+            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ConnectionString }),
+            deviceId);
+        _processes.Add(process);
+        try
+        {
+            await WaitForDeviceAsync(deviceId, online: true);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} EdgeSilo output:\n{process.Output}", ex);
+        }
+
+        return process;
+    }
+
+    public async Task StopSiloAsync(SiloHandle silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        if (silo.IsStopped)
+        {
+            return;
+        }
+
+        silo.IsStopped = true;
+        await silo.Host.StopAsync();
+        if (silo.Host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync();
+        }
+        else
+        {
+            silo.Host.Dispose();
+        }
+    }
+
+    public async Task StartGatewayAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        Configure(builder.Configuration, builder.Logging, new() { ["Http:Port"] = "0" });
+        builder.AddGateway();
+        var app = builder.Build();
+        app.UseGatewayErrorHandling();
+        app.MapHealthEndpoints();
+        app.MapDevicesApi();
+        await app.StartAsync();
+        _gateway = app;
+        Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+    }
+
+    public async Task StopGatewayAsync()
+    {
+        if (_gateway is null)
+        {
+            return;
+        }
+
+        Http.Dispose();
+        await _gateway.StopAsync();
+        await _gateway.DisposeAsync();
+        _gateway = null;
+    }
+
+    /// <summary>Waits until the directory reports <paramref name="deviceId"/> online (or offline).</summary>
+    public async Task<DeviceSummary> WaitForDeviceAsync(string deviceId, bool online, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + limit;
+        DeviceSummary? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var devices = await Client.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
+                last = devices.FirstOrDefault(d => d.Record.Registration.DeviceId == deviceId);
+                if (last is not null && last.Online == online)
+                {
+                    return last;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The client may still be learning the cluster; keep asking until the deadline.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"Device '{deviceId}' was not {(online ? "online" : "offline")} within {limit}; last seen: {last}.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        await StopGatewayAsync();
+        foreach (var silo in _silos.AsEnumerable().Reverse())
+        {
+            try
+            {
+                await StopSiloAsync(silo);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Best effort: a silo that fails to stop must not keep the others running.
+            }
+        }
+    }
+
+    private Dictionary<string, string?> EdgeSettings(string deviceId) => new()
+    {
+        ["Edge:DeviceId"] = deviceId,
+        ["Edge:HeartbeatInterval"] = "00:00:01",
+        ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+        ["Cluster:ClusterId"] = ClusterId,
+        ["Cluster:ServiceId"] = ClusterId,
+        ["Cluster:ProbeTimeout"] = Settings.ProbeTimeout.ToString(),
+        ["Cluster:MissedProbesLimit"] = Settings.MissedProbesLimit.ToString(),
+    };
+
+    private void Configure(IConfigurationManager configuration, ILoggingBuilder logging, Dictionary<string, string?> values)
+    {
+        values["ConnectionStrings:Outpost"] = ConnectionString;
+        values["Cluster:ClusterId"] = ClusterId;
+        values["Cluster:ServiceId"] = ClusterId;
+        values["Cluster:ProbeTimeout"] = Settings.ProbeTimeout.ToString();
+        values["Cluster:MissedProbesLimit"] = Settings.MissedProbesLimit.ToString();
+        configuration.AddInMemoryCollection(values);
+        logging.ClearProviders();
+        if (Settings.ConsoleLogLevel is { } level)
+        {
+            logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(level);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Outpost.Testing.Cluster;
+
+/// <summary>The shape of a test cluster.</summary>
+public sealed class OutpostClusterSettings
+{
+    /// <summary>Edge silos started in this process, by device id.</summary>
+    public IReadOnlyList<string> EdgeDevices { get; init; } = ["dev-pi-1", "dev-pi-2"];
+
+    /// <summary>Short probes so that a killed silo is declared dead in seconds, not tens of seconds.</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    public int MissedProbesLimit { get; init; } = 2;
+
+    /// <summary>Set to see the cluster's logs on the console while debugging a test.</summary>
+    public LogLevel? ConsoleLogLevel { get; init; }
+}

@@ -1,0 +1,110 @@
+using Outpost.ServiceDefaults.Hosting;
+using Outpost.Testing.Cluster;
+using Outpost.Testing.PostgreSql;
+using Xunit;
+
+namespace Outpost.Silo.Tests.Configuration;
+
+/// <summary>
+/// Runs the Silo executable the way an operator would, with a broken configuration, and checks that it stops with
+/// one line naming the key instead of a stack trace.
+/// </summary>
+public sealed class StartupErrorTests(PostgreSqlFixture postgres) : IClassFixture<PostgreSqlFixture>
+{
+    private const string Project = "Silo";
+    private const string ProcessName = "outpost-silo";
+    private const string Password = "s3cr3t-do-not-print";
+
+    // Generous: the executable starts cold on a busy 2-core machine. This only stops a hung process, it asserts nothing.
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Start_MissingConnectionString_PrintsOneLineNamingKey()
+    {
+        var result = await RunAsync([], connectionString: "");
+
+        var line = AssertConfigurationError(result);
+        Assert.Contains("ConnectionStrings:Outpost", line, StringComparison.Ordinal);
+        Assert.Contains("missing", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_UnreachableDatabase_PrintsOneLineWithoutPassword()
+    {
+        var result = await RunAsync(["--Http:Port=0"], UnreachableConnectionString());
+
+        var line = AssertConfigurationError(result);
+        Assert.Contains("ConnectionStrings:Outpost", line, StringComparison.Ordinal);
+        Assert.Contains("cannot reach", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MalformedSiloPort_PrintsOneLineNamingKey()
+    {
+        var result = await RunAsync(["--Cluster:SiloPort=abc"], UnreachableConnectionString());
+
+        var line = AssertConfigurationError(result);
+        Assert.Contains("Cluster:SiloPort", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_HttpPortOutOfRange_PrintsOneLineNamingKey()
+    {
+        var result = await RunAsync(["--Http:Port=70000"], UnreachableConnectionString());
+
+        var line = AssertConfigurationError(result);
+        Assert.Contains("Http:Port", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_FreshDatabase_ReportsSchemaUpToDate()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+
+        var result = await RunAsync(["migrate"], connectionString);
+
+        Assert.True(result.ExitCode == 0, $"exit code {result.ExitCode}; stderr: {result.StandardError}");
+        Assert.Contains("schema up to date", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("(0 applied", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_SecondRun_AppliesNothing()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+        var first = await RunAsync(["migrate"], connectionString);
+        Assert.True(first.ExitCode == 0, $"first run: exit code {first.ExitCode}; stderr: {first.StandardError}");
+
+        var second = await RunAsync(["migrate"], connectionString);
+
+        Assert.True(second.ExitCode == 0, $"second run: exit code {second.ExitCode}; stderr: {second.StandardError}");
+        Assert.Contains("schema up to date (0 applied", second.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(second.StandardOutput.Split('\n'), line => line.StartsWith("applied ", StringComparison.Ordinal));
+    }
+
+    private static Task<ProcessResult> RunAsync(string[] arguments, string connectionString) =>
+        OutpostProcessRunner.RunAsync(
+            Project,
+            arguments,
+            new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = connectionString },
+            Timeout);
+
+    // Nothing listens on a port FreePorts hands out, so the connection is refused at once.
+    private static string UnreachableConnectionString() =>
+        $"Host=127.0.0.1;Port={FreePorts.Next()};Username=x;Password={Password};Database=z;Timeout=3";
+
+    /// <summary>Asserts exit code 2, exactly one non-empty line on stderr and no stack trace anywhere; returns the line.</summary>
+    private static string AssertConfigurationError(ProcessResult result)
+    {
+        var context = $"exit code {result.ExitCode}\nstderr:\n{result.StandardError}\nstdout:\n{result.StandardOutput}";
+        Assert.True(result.ExitCode == OutpostProcess.ConfigurationErrorExitCode, context);
+        var error = result.StandardError.TrimEnd('\r', '\n');
+        Assert.False(string.IsNullOrWhiteSpace(error), context);
+        Assert.False(error.Contains('\n', StringComparison.Ordinal), "stderr is more than one line. " + context);
+        Assert.StartsWith($"{ProcessName}: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardOutput, StringComparison.Ordinal);
+        return error;
+    }
+}
