@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 namespace Outpost.ServiceDefaults.Configuration;
 
 /// <summary>Binds and validates an options section while the host is being built.</summary>
-public static class ConfigurationBinding
+public static partial class ConfigurationBinding
 {
     /// <summary>
     /// Registers <typeparamref name="TOptions"/> for injection (validated on start) and returns its value now, already
@@ -33,9 +34,10 @@ public static class ConfigurationBinding
         }
         catch (InvalidOperationException ex)
         {
-            // The binder names the key but wraps the reason; keep both on one line and never echo the value.
-            var reason = ex.InnerException?.Message ?? ex.Message;
-            throw new StartupConfigurationException($"{ex.Message.TrimEnd('.')}: {reason}", ex);
+            // The binder's message quotes the offending value, which may be a secret: name the key and type only.
+            var key = BinderKey().Match(ex.Message) is { Success: true } k ? k.Groups[1].Value : section;
+            var type = BinderType().Match(ex.Message) is { Success: true } t ? t.Groups[1].Value.Replace("System.", "", StringComparison.Ordinal) : "the expected type";
+            throw new StartupConfigurationException($"{key}: the value is not a valid {type}.", ex);
         }
 
         var results = new List<ValidationResult>();
@@ -49,4 +51,10 @@ public static class ConfigurationBinding
 
         return options;
     }
+
+    [GeneratedRegex(@" at '([^']+)'")]
+    private static partial Regex BinderKey();
+
+    [GeneratedRegex(@" to type '([^']+)'")]
+    private static partial Regex BinderType();
 }

@@ -14,6 +14,6 @@ public sealed class HttpEndpointOptions
     public string Address { get; set; } = "127.0.0.1";
 
     /// <summary>The port; 0 picks a free one (tests).</summary>
-    [Range(0, 65535, ErrorMessage = "must be a port number from 1 to 65535.")]
+    [Range(0, 65535, ErrorMessage = "must be a port number from 1 to 65535, or 0 for any free port.")]
     public int Port { get; set; }
 }

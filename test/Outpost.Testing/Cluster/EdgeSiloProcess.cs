@@ -8,6 +8,7 @@ public sealed class EdgeSiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _disposed;
 
     internal EdgeSiloProcess(Process process, string deviceId)
     {
@@ -38,6 +39,7 @@ public sealed class EdgeSiloProcess : IAsyncDisposable
     /// <summary>Kills the process at once: no graceful leave, so the cluster must notice by itself.</summary>
     public async Task KillAsync()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -48,7 +50,13 @@ public sealed class EdgeSiloProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         await KillAsync();
+        _disposed = true;
         _process.Dispose();
     }
 

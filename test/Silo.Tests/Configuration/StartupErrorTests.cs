@@ -47,6 +47,7 @@ public sealed class StartupErrorTests(PostgreSqlFixture postgres) : IClassFixtur
 
         var line = AssertConfigurationError(result);
         Assert.Contains("Cluster:SiloPort", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc", line, StringComparison.Ordinal);
     }
 
     [Fact]
