@@ -1,0 +1,15 @@
+namespace Outpost.Grains.Inference;
+
+/// <summary>A small-model completion to run on a device.</summary>
+/// <param name="Model">The model's name as the device lists it, e.g. <c>qwen2.5:1.5b</c>.</param>
+/// <param name="Messages">The conversation so far; a system prompt is a message with role <c>system</c>.</param>
+/// <param name="MaxTokens">The most tokens to generate.</param>
+/// <param name="Temperature">Sampling temperature, or null for the model's default.</param>
+/// <param name="StopSequences">Sequences that end generation early.</param>
+[GenerateSerializer, Immutable, Alias("outpost.GenerationRequest")]
+public sealed record GenerationRequest(
+    [property: Id(0)] string Model,
+    [property: Id(1)] IReadOnlyList<ChatMessage> Messages,
+    [property: Id(2)] int MaxTokens,
+    [property: Id(3)] double? Temperature = null,
+    [property: Id(4)] IReadOnlyList<string>? StopSequences = null);
