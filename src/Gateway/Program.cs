@@ -13,5 +13,7 @@ return await OutpostProcess.RunAsync("outpost-gateway", async () =>
     app.UseGatewayErrorHandling();
     app.MapHealthEndpoints();
     app.MapDevicesApi();
+    app.MapEmbeddingsApi();
+    app.MapInferApi();
     await app.RunAsync();
 });

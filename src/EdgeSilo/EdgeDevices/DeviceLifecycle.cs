@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
+using Outpost.EdgeSilo.Inference;
 using Outpost.Grains.EdgeDevices;
 
 namespace Outpost.EdgeSilo.EdgeDevices;
@@ -11,6 +12,7 @@ namespace Outpost.EdgeSilo.EdgeDevices;
 /// </summary>
 internal sealed partial class DeviceLifecycle(
     IGrainFactory grains,
+    DeviceInference inference,
     IOptions<EdgeOptions> options,
     TimeProvider time,
     ILogger<DeviceLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
@@ -44,15 +46,26 @@ internal sealed partial class DeviceLifecycle(
         var device = grains.GetGrain<IEdgeDeviceGrain>(edge.DeviceId);
         var registered = false;
         var delay = TimeSpan.FromMilliseconds(200);
+        var modelsRefreshedAt = DateTimeOffset.MinValue;
+        IReadOnlyList<DeviceModel> advertised = [];
         while (!stopping.IsCancellationRequested)
         {
             try
             {
+                // A model pulled onto (or removed from) the HAT's server changes what the device can be asked for.
+                if (time.GetUtcNow() - modelsRefreshedAt >= edge.ModelRefreshInterval)
+                {
+                    await RefreshModelsAsync(stopping);
+                    modelsRefreshedAt = time.GetUtcNow();
+                    registered &= inference.Models.SequenceEqual(advertised);
+                }
+
                 if (!registered)
                 {
-                    await device.RegisterAsync(CreateRegistration(edge));
+                    advertised = inference.Models;
+                    await device.RegisterAsync(CreateRegistration(edge, advertised));
                     registered = true;
-                    LogRegistered(logger, edge.DeviceId);
+                    LogRegistered(logger, edge.DeviceId, advertised.Count);
                 }
                 else
                 {
@@ -78,7 +91,22 @@ internal sealed partial class DeviceLifecycle(
         }
     }
 
-    private static DeviceRegistration CreateRegistration(EdgeOptions edge)
+    private async Task RefreshModelsAsync(CancellationToken stopping)
+    {
+        foreach (var queue in inference.GenerationQueues)
+        {
+            try
+            {
+                await queue.Backend.RefreshModelsAsync(stopping);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !stopping.IsCancellationRequested)
+            {
+                LogModelRefreshFailed(logger, ex, queue.Backend.Name);
+            }
+        }
+    }
+
+    private static DeviceRegistration CreateRegistration(EdgeOptions edge, IReadOnlyList<DeviceModel> models)
     {
         var version = typeof(DeviceLifecycle).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         // What the hardware is, so operators and the router can tell a Pi from a workstation, plus configured tags.
@@ -89,11 +117,14 @@ internal sealed partial class DeviceLifecycle(
             $"memory-mb:{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)}",
         ];
         var capabilities = hardware.Concat(edge.Capabilities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return new DeviceRegistration(edge.DeviceId, version, capabilities, [], Environment.MachineName);
+        return new DeviceRegistration(edge.DeviceId, version, capabilities, models, Environment.MachineName);
     }
 
-    [LoggerMessage(EventId = 1, EventName = "DeviceRegistered", Level = LogLevel.Information, Message = "Device {DeviceId} registered with the control plane")]
-    private static partial void LogRegistered(ILogger logger, string deviceId);
+    [LoggerMessage(EventId = 1, EventName = "DeviceRegistered", Level = LogLevel.Information, Message = "Device {DeviceId} registered with the control plane, serving {ModelCount} models")]
+    private static partial void LogRegistered(ILogger logger, string deviceId, int modelCount);
+
+    [LoggerMessage(EventId = 3, EventName = "ModelRefreshFailed", Level = LogLevel.Warning, Message = "Could not list the models of backend {Backend}; keeping the previous list")]
+    private static partial void LogModelRefreshFailed(ILogger logger, Exception exception, string backend);
 
     [LoggerMessage(EventId = 2, EventName = "DeviceReportFailed", Level = LogLevel.Warning, Message = "Device {DeviceId} could not report to the control plane; retrying")]
     private static partial void LogReportFailed(ILogger logger, Exception exception, string deviceId);

@@ -1,28 +1,35 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Outpost.EdgeSilo.Inference;
 using Outpost.Grains;
 using Outpost.Grains.EdgeDevices;
+using Outpost.Grains.Inference;
 using Outpost.Grains.Placement;
 
 namespace Outpost.EdgeSilo.EdgeDevices;
 
 /// <summary>
-/// The device itself, living on the device's own silo. Its registration is durable; its heartbeat is forwarded to
-/// the control plane's directory, which owns the "last seen" record.
+/// The device itself, living on the device's own silo. It owns the device's inference queues: every request for this
+/// hardware comes through here. Its registration is durable; its heartbeat (with its load) is forwarded to the control
+/// plane's directory, which owns the "last seen" record.
 /// </summary>
 [DevicePlacement]
 public sealed class EdgeDeviceGrain(
-    [PersistentState("device", StorageNames.Default)] IPersistentState<EdgeDeviceState> state,
+    [PersistentState(EdgeStateNames.Device, StorageNames.Default)] IPersistentState<EdgeDeviceState> state,
+    DeviceInference inference,
     ILocalSiloDetails silo,
     TimeProvider time) : Grain, IEdgeDeviceGrain
 {
     private DateTimeOffset _lastHeartbeat;
 
+    private string DeviceId => this.GetPrimaryKeyString();
+
     public async Task<DeviceRecord> RegisterAsync(DeviceRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        if (!string.Equals(registration.DeviceId, this.GetPrimaryKeyString(), StringComparison.Ordinal))
+        if (!string.Equals(registration.DeviceId, DeviceId, StringComparison.Ordinal))
         {
-            throw new ArgumentException(
-                $"Registration for device '{registration.DeviceId}' was sent to device '{this.GetPrimaryKeyString()}'.", nameof(registration));
+            throw new ArgumentException($"Registration for device '{registration.DeviceId}' was sent to device '{DeviceId}'.", nameof(registration));
         }
 
         var now = time.GetUtcNow();
@@ -35,13 +42,87 @@ public sealed class EdgeDeviceGrain(
 
     public async Task<DeviceRecord> HeartbeatAsync()
     {
-        _ = state.State.Registration ?? throw new InvalidOperationException($"Device '{this.GetPrimaryKeyString()}' has not registered.");
+        _ = state.State.Registration ?? throw new InvalidOperationException($"Device '{DeviceId}' has not registered.");
         _lastHeartbeat = time.GetUtcNow();
         return await ReportAsync();
     }
 
     public Task<DeviceRecord?> GetRecordAsync() =>
         Task.FromResult(state.State.Registration is null ? null : CurrentRecord());
+
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var queue = inference.FindEmbedding(request.Model)
+            ?? throw Rejected(InferenceRejection.UnknownModel, $"Device '{DeviceId}' does not serve embedding model '{request.Model}'.");
+        if (request.Inputs.Count == 0)
+        {
+            throw Rejected(InferenceRejection.InvalidInput, "input must contain at least one text.");
+        }
+
+        var backend = queue.Backend;
+        var tokens = new int[request.Inputs.Count];
+        for (var i = 0; i < request.Inputs.Count; i++)
+        {
+            var text = request.Inputs[i];
+            if (string.IsNullOrEmpty(text))
+            {
+                throw Rejected(InferenceRejection.InvalidInput, $"input[{i}] is empty.");
+            }
+
+            var count = backend.CountTokens(text);
+            if (count > backend.MaxInputTokens && !request.Truncate)
+            {
+                throw Rejected(
+                    InferenceRejection.InputTooLong,
+                    $"input[{i}] is {count} tokens; {backend.Model} reads at most {backend.MaxInputTokens} tokens per input.");
+            }
+
+            tokens[i] = Math.Min(count, backend.MaxInputTokens);
+        }
+
+        var vectors = await queue.EnqueueAsync(request.Inputs, cancellationToken);
+        return new EmbeddingResult(vectors, tokens.Sum(), DeviceId, tokens);
+    }
+
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        var text = new StringBuilder();
+        GenerationChunk? last = null;
+        await foreach (var chunk in GenerateStreamAsync(request, cancellationToken))
+        {
+            text.Append(chunk.Text);
+            last = chunk;
+        }
+
+        return new GenerationResult(text.ToString(), last?.PromptTokens ?? 0, last?.CompletionTokens ?? 0, last?.StopReason ?? "end_turn", DeviceId);
+    }
+
+    public async IAsyncEnumerable<GenerationChunk> GenerateStreamAsync(
+        GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var queue = inference.FindGeneration(request.Model)
+            ?? throw Rejected(InferenceRejection.UnknownModel, $"Device '{DeviceId}' does not serve generation model '{request.Model}'.");
+        if (request.Messages.Count == 0)
+        {
+            throw Rejected(InferenceRejection.InvalidInput, "messages must contain at least one message.");
+        }
+
+        if (request.MaxTokens < 1)
+        {
+            throw Rejected(InferenceRejection.InvalidInput, "max_tokens must be at least 1.");
+        }
+
+        await foreach (var chunk in queue.RunAsync(request, cancellationToken))
+        {
+            yield return chunk;
+        }
+    }
+
+    public Task<DeviceLoad> GetLoadAsync() => Task.FromResult(inference.Load);
+
+    private static InferenceRejectedException Rejected(InferenceRejection reason, string message) => new(reason, message);
 
     private async Task<DeviceRecord> ReportAsync()
     {
@@ -51,5 +132,5 @@ public sealed class EdgeDeviceGrain(
     }
 
     private DeviceRecord CurrentRecord() =>
-        new(state.State.Registration!, silo.SiloAddress, state.State.RegisteredAt, _lastHeartbeat == default ? state.State.RegisteredAt : _lastHeartbeat);
+        new(state.State.Registration!, silo.SiloAddress, state.State.RegisteredAt, _lastHeartbeat == default ? state.State.RegisteredAt : _lastHeartbeat, inference.Load);
 }

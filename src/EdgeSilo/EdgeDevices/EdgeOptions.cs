@@ -17,6 +17,10 @@ public sealed class EdgeOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "must be a time span from 00:00:01 to 01:00:00.")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the device asks its LLM backend which models it has, and re-registers when they changed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "must be a time span from 00:00:01 to 1.00:00:00.")]
+    public TimeSpan ModelRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Extra capability tags to advertise, e.g. <c>npu:hailo10h</c>.</summary>
     public List<string> Capabilities { get; set; } = [];
 }

@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Options;
 using Outpost.EdgeSilo.EdgeDevices;
+using Outpost.EdgeSilo.Inference;
+using Outpost.EdgeSilo.Inference.Hailo;
+using Outpost.EdgeSilo.Inference.Onnx;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 
@@ -8,7 +12,7 @@ public static class EdgeSiloExtensions
 {
     /// <summary>
     /// Adds the edge silo for the device named by <c>Edge:DeviceId</c>: no client gateway (the gateway never talks to a
-    /// device directly) and only the device grain.
+    /// device directly), only the device grain, and the device's inference backends and queues.
     /// </summary>
     public static IHostApplicationBuilder AddEdgeSilo(this IHostApplicationBuilder builder)
     {
@@ -18,8 +22,38 @@ public static class EdgeSiloExtensions
             builder.Configuration[$"{OutpostClusterOptions.Section}:{nameof(OutpostClusterOptions.GatewayPort)}"] = "0";
         }
 
+        builder.AddInferenceBackends();
         builder.AddOutpostSilo(SiloRole.Edge(edge.DeviceId), silo =>
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeviceLifecycle>());
+        return builder;
+    }
+
+    /// <summary>
+    /// The ONNX Runtime embedding model (on unless <c>Inference:Embeddings:Enabled</c> is false) and the HAT's LLM server
+    /// (when <c>Inference:Hailo:BaseUrl</c> is set), each behind its queue.
+    /// </summary>
+    public static IHostApplicationBuilder AddInferenceBackends(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<InferenceQueueOptions>(InferenceQueueOptions.Section);
+        builder.Services.AddSingleton<InferenceMetrics>();
+        builder.Services.AddSingleton<DeviceInference>();
+
+        var onnx = builder.AddValidatedOptions<OnnxEmbeddingOptions>(OnnxEmbeddingOptions.Section);
+        if (onnx.Enabled)
+        {
+            builder.Services.AddSingleton<IEmbeddingBackend>(services =>
+                new OnnxEmbeddingBackend(onnx, services.GetRequiredService<ILogger<OnnxEmbeddingBackend>>()));
+        }
+
+        var hailo = builder.AddValidatedOptions<HailoOllamaOptions>(HailoOllamaOptions.Section);
+        if (hailo.BaseUrl is not null)
+        {
+            builder.Services.AddSingleton<IGenerationBackend>(services => new HailoOllamaBackend(
+                new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }),
+                services.GetRequiredService<IOptions<HailoOllamaOptions>>(),
+                services.GetRequiredService<ILogger<HailoOllamaBackend>>()));
+        }
+
         return builder;
     }
 }

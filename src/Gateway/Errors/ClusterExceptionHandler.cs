@@ -11,8 +11,10 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        var retryAfter = (exception as ProblemException)?.RetryAfter;
         var (status, type, title, detail) = exception switch
         {
+            ProblemException ex => (ex.Status, ex.Type, ex.Title, ex.Message),
             DeviceUnavailableException ex => (StatusCodes.Status503ServiceUnavailable, "device-unavailable", "Device unavailable", ex.Message),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "cluster-unavailable", "Cluster unavailable", "The Outpost cluster did not answer in time; retry shortly."),
@@ -25,9 +27,10 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
             LogRequestFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
 
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        if (retryAfter is not null || status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests)
         {
-            httpContext.Response.Headers.RetryAfter = "5";
+            var seconds = Math.Max(1, (int)Math.Ceiling((retryAfter ?? TimeSpan.FromSeconds(5)).TotalSeconds));
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         httpContext.Response.StatusCode = status;

@@ -1,5 +1,7 @@
 using System.Net;
+using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
+using Outpost.Gateway.Routing;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Health;
@@ -25,6 +27,14 @@ public static class GatewayExtensions
         builder.UseOutpostHttpEndpoint(DefaultHttpPort);
         builder.AddOutpostClusterClient();
         builder.Services.AddClientReadiness();
+        builder.AddValidatedOptions<RoutingOptions>(RoutingOptions.Section);
+        builder.AddValidatedOptions<EmbeddingsOptions>(EmbeddingsOptions.Section);
+        builder.AddValidatedOptions<EmbeddingCacheClientOptions>(EmbeddingCacheClientOptions.Section);
+        builder.Services.AddSingleton<DeviceCatalog>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeviceCatalog>());
+        builder.Services.AddSingleton<EdgeRouter>();
+        builder.Services.AddSingleton<EmbeddingCache>();
+        builder.Services.AddSingleton<EmbeddingService>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Type ??= Problems.TypeBase + "http-" + context.ProblemDetails.Status;

@@ -1,3 +1,6 @@
+using Orleans.Concurrency;
+using Outpost.Grains.Inference;
+
 namespace Outpost.Grains.EdgeDevices;
 
 /// <summary>
@@ -18,4 +21,24 @@ public interface IEdgeDeviceGrain : IGrainWithStringKey
     /// <summary>The device's current record, or null before it has registered.</summary>
     [Alias("GetRecordAsync")]
     Task<DeviceRecord?> GetRecordAsync();
+
+    /// <summary>
+    /// Embeds texts on this device's embedding model through its batching queue. Refuses with
+    /// <see cref="InferenceRejectedException"/> when the queue is full, the model is not served here or an input is
+    /// unusable, before any work is done.
+    /// </summary>
+    [Alias("EmbedAsync"), AlwaysInterleave]
+    Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a completion on this device's LLM backend, one at a time, and returns it whole.</summary>
+    [Alias("GenerateAsync"), AlwaysInterleave]
+    Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a completion on this device's LLM backend, one at a time, streaming it as it is written.</summary>
+    [Alias("GenerateStreamAsync"), AlwaysInterleave]
+    IAsyncEnumerable<GenerationChunk> GenerateStreamAsync(GenerationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>How busy the device is now.</summary>
+    [Alias("GetLoadAsync"), AlwaysInterleave]
+    Task<DeviceLoad> GetLoadAsync();
 }

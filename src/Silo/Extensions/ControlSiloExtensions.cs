@@ -1,5 +1,7 @@
 using Orleans.Dashboard;
+using Outpost.Grains.Inference;
 using Outpost.ServiceDefaults.Clustering;
+using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Health;
 using Outpost.ServiceDefaults.Hosting;
 using Outpost.Silo.Schema;
@@ -21,6 +23,7 @@ public static class ControlSiloExtensions
 
         // Hosted services start in registration order, so the schema is in place before Orleans asks for its tables.
         builder.Services.AddHostedService<SchemaMigrationService>();
+        builder.AddValidatedOptions<EmbeddingCacheOptions>(EmbeddingCacheOptions.Section);
         builder.AddOutpostSilo(SiloRole.Control, silo => silo.AddDashboard());
         builder.Services.AddSiloReadiness();
         return builder;

@@ -172,12 +172,14 @@ public sealed class OutpostCluster : IAsyncDisposable
     public async Task StartGatewayAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        Configure(builder.Configuration, builder.Logging, new() { ["Http:Port"] = "0" });
+        Configure(builder.Configuration, builder.Logging, new(Settings.GatewayConfiguration) { ["Http:Port"] = "0" });
         builder.AddGateway();
         var app = builder.Build();
         app.UseGatewayErrorHandling();
         app.MapHealthEndpoints();
         app.MapDevicesApi();
+        app.MapEmbeddingsApi();
+        app.MapInferApi();
         await app.StartAsync();
         _gateway = app;
         Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
@@ -245,7 +247,7 @@ public sealed class OutpostCluster : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string?> EdgeSettings(string deviceId) => new()
+    private Dictionary<string, string?> EdgeSettings(string deviceId) => new(Settings.EdgeConfiguration)
     {
         ["Edge:DeviceId"] = deviceId,
         ["Edge:HeartbeatInterval"] = "00:00:01",

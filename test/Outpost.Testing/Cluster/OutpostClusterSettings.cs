@@ -13,6 +13,12 @@ public sealed class OutpostClusterSettings
 
     public int MissedProbesLimit { get; init; } = 2;
 
+    /// <summary>Extra configuration for every edge silo, e.g. <c>Inference:Hailo:BaseUrl</c> or queue limits.</summary>
+    public IReadOnlyDictionary<string, string?> EdgeConfiguration { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Extra configuration for the gateway.</summary>
+    public IReadOnlyDictionary<string, string?> GatewayConfiguration { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Set to see the cluster's logs on the console while debugging a test.</summary>
     public LogLevel? ConsoleLogLevel { get; init; }
 }

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using Outpost.Grains.Inference;
+
+namespace Outpost.EdgeSilo.Inference;
+
+/// <summary>
+/// The device's embedding queue: a bounded line of requests and one worker that feeds the model batches of them.
+/// Each request is a contiguous slice of a batch and gets exactly that slice back; a cancelled request that has not
+/// reached the model leaves the line.
+/// </summary>
+public sealed partial class EmbeddingQueue : IAsyncDisposable
+{
+    private readonly IEmbeddingBackend _backend;
+    private readonly InferenceQueueOptions _options;
+    private readonly InferenceMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Queue<WorkItem> _pending = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _worker;
+    private int _depth;
+    private int _wake;
+    private double _latencyMs;
+    private double _msPerText = 5;
+    private int _lastBatchSize;
+
+    public EmbeddingQueue(IEmbeddingBackend backend, InferenceQueueOptions options, InferenceMetrics metrics, ILogger<EmbeddingQueue> logger)
+    {
+        _backend = backend;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public IEmbeddingBackend Backend => _backend;
+
+    /// <summary>Texts waiting for the model.</summary>
+    public int Depth => Volatile.Read(ref _depth);
+
+    /// <summary>Moving average of enqueue-to-result time per request.</summary>
+    public double LatencyMs => Volatile.Read(ref _latencyMs);
+
+    public int LastBatchSize => Volatile.Read(ref _lastBatchSize);
+
+    /// <summary>
+    /// Queues <paramref name="texts"/> and completes with one vector per text. Throws
+    /// <see cref="InferenceRejectedException"/> with <see cref="InferenceRejection.QueueFull"/> at once when the line is full.
+    /// </summary>
+    public Task<float[][]> EnqueueAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        cancellationToken.ThrowIfCancellationRequested();
+        var item = new WorkItem(texts);
+        lock (_pending)
+        {
+            if (_depth + texts.Count > _options.MaxEmbeddingQueueDepth)
+            {
+                _metrics.Rejected("embed");
+                var retryAfter = TimeSpan.FromMilliseconds(Math.Max(100, _depth * _msPerText));
+                throw new InferenceRejectedException(
+                    InferenceRejection.QueueFull,
+                    $"The embedding queue is full ({_depth} texts waiting, limit {_options.MaxEmbeddingQueueDepth}).",
+                    retryAfter);
+            }
+
+            _depth += texts.Count;
+            _pending.Enqueue(item);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            item.Registration = cancellationToken.UnsafeRegister(
+                static state =>
+                {
+                    var (queue, work) = ((EmbeddingQueue, WorkItem))state!;
+                    queue.Cancel(work);
+                },
+                (this, item));
+        }
+
+        // Wake the worker only on the idle-to-busy edge; while it is busy it drains the line by itself.
+        if (Interlocked.Exchange(ref _wake, 1) == 0)
+        {
+            _signal.Release();
+        }
+
+        return item.Completion.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        lock (_pending)
+        {
+            while (_pending.TryDequeue(out var item))
+            {
+                item.Completion.TrySetException(new ObjectDisposedException(nameof(EmbeddingQueue)));
+            }
+        }
+
+        _stopping.Dispose();
+        _signal.Dispose();
+    }
+
+    private void Cancel(WorkItem item)
+    {
+        // Only a request still waiting leaves the line; one already in a batch finishes with it, unseen.
+        lock (_pending)
+        {
+            if (Interlocked.CompareExchange(ref item.State, WorkItem.Cancelled, WorkItem.Waiting) != WorkItem.Waiting)
+            {
+                return;
+            }
+
+            _depth -= item.Texts.Count;
+        }
+
+        item.Completion.TrySetCanceled();
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WorkItem>();
+        var texts = new List<string>();
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _signal.WaitAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _wake, 0);
+            while (true)
+            {
+                Take(batch, texts);
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+
+                if (texts.Count < _options.MaxBatchSize && _options.MaxBatchWait > TimeSpan.Zero)
+                {
+                    await Task.Delay(_options.MaxBatchWait);
+                    Take(batch, texts);
+                }
+
+                Run(batch, texts);
+                batch.Clear();
+                texts.Clear();
+            }
+        }
+    }
+
+    /// <summary>Moves waiting requests into the batch while they fit; an oversized request runs alone.</summary>
+    private void Take(List<WorkItem> batch, List<string> texts)
+    {
+        lock (_pending)
+        {
+            while (_pending.TryPeek(out var next))
+            {
+                if (Volatile.Read(ref next.State) == WorkItem.Cancelled)
+                {
+                    _pending.Dequeue();
+                    continue;
+                }
+
+                if (texts.Count > 0 && texts.Count + next.Texts.Count > _options.MaxBatchSize)
+                {
+                    break;
+                }
+
+                _pending.Dequeue();
+                if (Interlocked.CompareExchange(ref next.State, WorkItem.Taken, WorkItem.Waiting) != WorkItem.Waiting)
+                {
+                    continue;
+                }
+
+                _depth -= next.Texts.Count;
+                batch.Add(next);
+                texts.AddRange(next.Texts);
+            }
+        }
+    }
+
+    private void Run(List<WorkItem> batch, List<string> texts)
+    {
+        var started = Stopwatch.GetTimestamp();
+        float[][] vectors;
+        try
+        {
+            vectors = EmbedInChunks(texts);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogBatchFailed(_logger, ex, texts.Count);
+            foreach (var item in batch)
+            {
+                item.Completion.TrySetException(ex);
+            }
+
+            return;
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _metrics.BatchCompleted(texts.Count, elapsed);
+        Volatile.Write(ref _lastBatchSize, texts.Count);
+        Volatile.Write(ref _msPerText, (0.8 * _msPerText) + (0.2 * elapsed.TotalMilliseconds / texts.Count));
+        var offset = 0;
+        foreach (var item in batch)
+        {
+            var slice = vectors[offset..(offset + item.Texts.Count)];
+            offset += item.Texts.Count;
+            item.Registration.Dispose();
+            var latency = Stopwatch.GetElapsedTime(item.EnqueuedAt).TotalMilliseconds;
+            Volatile.Write(ref _latencyMs, (0.9 * _latencyMs) + (0.1 * latency));
+            _metrics.RequestCompleted("embed", latency);
+            item.Completion.TrySetResult(slice);
+        }
+    }
+
+    private float[][] EmbedInChunks(List<string> texts)
+    {
+        if (texts.Count <= _options.MaxBatchSize)
+        {
+            return _backend.Embed(texts);
+        }
+
+        var result = new float[texts.Count][];
+        for (var start = 0; start < texts.Count; start += _options.MaxBatchSize)
+        {
+            var count = Math.Min(_options.MaxBatchSize, texts.Count - start);
+            _backend.Embed(texts.GetRange(start, count)).CopyTo(result, start);
+        }
+
+        return result;
+    }
+
+    private sealed class WorkItem(IReadOnlyList<string> texts)
+    {
+        public const int Waiting = 0;
+        public const int Taken = 1;
+        public const int Cancelled = 2;
+
+        public int State = Waiting;
+
+        public IReadOnlyList<string> Texts { get; } = texts;
+
+        public TaskCompletionSource<float[][]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+        public CancellationTokenRegistration Registration { get; set; }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Outpost.Gateway.Contracts;
+using Outpost.Gateway.Embeddings;
+using Outpost.Gateway.Errors;
+
+namespace Outpost.Gateway.Endpoints;
+
+public static class EmbeddingsEndpoints
+{
+    public const string DeviceHeader = "X-Outpost-Device";
+    public const string CacheHeader = "X-Outpost-Cache";
+
+    public static IEndpointRouteBuilder MapEmbeddingsApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGroup("/v1/embeddings").WithTags("Embeddings")
+            .MapPost("/", CreateEmbeddingsAsync)
+            .WithName("CreateEmbeddings")
+            .WithSummary("Creates embeddings on an edge device; compatible with OpenAI's embeddings API.");
+        return endpoints;
+    }
+
+    public static async Task<Ok<EmbeddingsResponse>> CreateEmbeddingsAsync(
+        EmbeddingsRequest request, EmbeddingService embeddings, IOptions<EmbeddingsOptions> options, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var limits = options.Value;
+        var model = string.IsNullOrWhiteSpace(request.Model) ? throw ProblemException.BadRequest("model is required.") : request.Model;
+        var base64 = ParseEncoding(request.EncodingFormat, "encoding_format");
+        var inputs = JsonFields.Inputs(request.Input, "input", limits.MaxInputs, limits.MaxInputCharacters);
+
+        var outcome = await embeddings.EmbedAsync(model, inputs, limits.TruncateLongInputs, context.RequestAborted);
+        CheckDimensions(request.Dimensions, outcome, model);
+        WriteRoutingHeaders(context, outcome);
+        var data = outcome.Vectors.Select((vector, index) => new EmbeddingData(index, Encode(vector, base64))).ToList();
+        return TypedResults.Ok(new EmbeddingsResponse(data, model, new EmbeddingsUsage(outcome.PromptTokens, outcome.PromptTokens)));
+    }
+
+    /// <summary>True for <c>base64</c>, false for <c>float</c> or nothing.</summary>
+    public static bool ParseEncoding(string? format, string field) => format switch
+    {
+        null or "float" => false,
+        "base64" => true,
+        _ => throw ProblemException.BadRequest($"{field} must be 'float' or 'base64'."),
+    };
+
+    public static void CheckDimensions(int? requested, EmbeddingOutcome outcome, string model)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        var actual = outcome.Vectors[0].Length;
+        if (requested is { } dimensions && dimensions != actual)
+        {
+            throw ProblemException.BadRequest($"dimensions {dimensions} is not supported: {model} makes {actual}-dimension vectors and cannot shorten them.");
+        }
+    }
+
+    public static void WriteRoutingHeaders(HttpContext context, EmbeddingOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        context.Response.Headers[DeviceHeader] = outcome.DeviceId ?? "cache";
+        context.Response.Headers[CacheHeader] = outcome.CacheStatus;
+    }
+
+    /// <summary>A float array, or its little-endian float32 bytes in base64, as OpenAI's clients decode them.</summary>
+    public static object Encode(float[] vector, bool base64)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        if (!base64)
+        {
+            return vector;
+        }
+
+        if (!BitConverter.IsLittleEndian)
+        {
+            var bytes = new byte[vector.Length * sizeof(float)];
+            for (var i = 0; i < vector.Length; i++)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), vector[i]);
+            }
+
+            return Convert.ToBase64String(bytes);
+        }
+
+        return Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan()));
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Outpost.Gateway.Contracts;
+using Outpost.Gateway.Embeddings;
+using Outpost.Gateway.Errors;
+using Outpost.Gateway.Routing;
+using Outpost.Grains.EdgeDevices;
+using Outpost.Grains.Inference;
+
+namespace Outpost.Gateway.Endpoints;
+
+/// <summary><c>POST /v1/infer</c>: the playbook's task-style entry point for embeddings and small-model generation.</summary>
+public static class InferEndpoints
+{
+    private const int MaxGenerationTokens = 32_768;
+
+    public static IEndpointRouteBuilder MapInferApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGroup("/v1/infer").WithTags("Inference")
+            .MapPost("/", InferAsync)
+            .WithName("Infer")
+            .WithSummary("Runs an embed or generate task on an edge device.");
+        return endpoints;
+    }
+
+    public static async Task<Ok<object>> InferAsync(
+        InferRequest request, EmbeddingService embeddings, EdgeRouter router, IOptions<EmbeddingsOptions> options, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        if (request.Payload.ValueKind != JsonValueKind.Object)
+        {
+            throw ProblemException.BadRequest("payload must be an object.");
+        }
+
+        return request.Task switch
+        {
+            DeviceTasks.Embed => TypedResults.Ok<object>(await EmbedAsync(request.Payload, embeddings, options.Value, context)),
+            DeviceTasks.Generate => TypedResults.Ok<object>(await GenerateAsync(request.Payload, router, context)),
+            null => throw ProblemException.BadRequest("task is required: 'embed' or 'generate'."),
+            _ => throw ProblemException.BadRequest($"task '{request.Task}' is not one of: embed, generate."),
+        };
+    }
+
+    private static async Task<InferEmbedResponse> EmbedAsync(JsonElement payload, EmbeddingService embeddings, EmbeddingsOptions limits, HttpContext context)
+    {
+        var model = JsonFields.RequiredString(payload, "model", "payload.");
+        var base64 = EmbeddingsEndpoints.ParseEncoding(JsonFields.OptionalString(payload, "encoding_format", "payload."), "payload.encoding_format");
+        var input = payload.TryGetProperty("input", out var value) ? value : default;
+        var inputs = JsonFields.Inputs(input, "payload.input", limits.MaxInputs, limits.MaxInputCharacters);
+
+        var outcome = await embeddings.EmbedAsync(model, inputs, limits.TruncateLongInputs, context.RequestAborted);
+        EmbeddingsEndpoints.WriteRoutingHeaders(context, outcome);
+        return new InferEmbedResponse(
+            model,
+            outcome.DeviceId ?? "cache",
+            outcome.Vectors.Select((vector, index) => new InferEmbedding(index, EmbeddingsEndpoints.Encode(vector, base64))).ToList(),
+            new InferUsage(outcome.PromptTokens, 0));
+    }
+
+    private static async Task<InferGenerateResponse> GenerateAsync(JsonElement payload, EdgeRouter router, HttpContext context)
+    {
+        var model = JsonFields.RequiredString(payload, "model", "payload.");
+        var maxTokens = JsonFields.OptionalInt(payload, "max_tokens", "payload.", 1, MaxGenerationTokens) ?? 256;
+        var temperature = JsonFields.OptionalDouble(payload, "temperature", "payload.", 0, 2);
+        var messages = Messages(payload);
+        var stop = payload.TryGetProperty("stop", out var stopValue) && stopValue.ValueKind != JsonValueKind.Null
+            ? JsonFields.Inputs(stopValue, "payload.stop", 16, 256)
+            : null;
+
+        var result = await router.GenerateAsync(new GenerationRequest(model, messages, maxTokens, temperature, stop), context.RequestAborted);
+        context.Response.Headers[EmbeddingsEndpoints.DeviceHeader] = result.DeviceId;
+        return new InferGenerateResponse(model, result.DeviceId, result.Text, result.StopReason, new InferUsage(result.PromptTokens, result.CompletionTokens));
+    }
+
+    /// <summary>Either <c>prompt</c> (one user turn) or <c>messages</c>, with an optional <c>system</c> prompt.</summary>
+    private static List<ChatMessage> Messages(JsonElement payload)
+    {
+        var messages = new List<ChatMessage>();
+        if (JsonFields.OptionalString(payload, "system", "payload.") is { Length: > 0 } system)
+        {
+            messages.Add(new ChatMessage("system", system));
+        }
+
+        var prompt = JsonFields.OptionalString(payload, "prompt", "payload.");
+        var hasMessages = payload.TryGetProperty("messages", out var list) && list.ValueKind != JsonValueKind.Null;
+        if (prompt is not null == hasMessages)
+        {
+            throw ProblemException.BadRequest("payload needs exactly one of prompt or messages.");
+        }
+
+        if (prompt is not null)
+        {
+            messages.Add(new ChatMessage("user", prompt.Length > 0 ? prompt : throw ProblemException.BadRequest("payload.prompt must not be empty.")));
+            return messages;
+        }
+
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+        {
+            throw ProblemException.BadRequest("payload.messages must be a non-empty array.");
+        }
+
+        var index = 0;
+        foreach (var message in list.EnumerateArray())
+        {
+            var path = $"payload.messages[{index++}].";
+            var role = JsonFields.RequiredString(message, "role", path);
+            if (role is not ("user" or "assistant" or "system"))
+            {
+                throw ProblemException.BadRequest($"{path}role must be 'user', 'assistant' or 'system'.");
+            }
+
+            messages.Add(new ChatMessage(role, JsonFields.RequiredString(message, "content", path)));
+        }
+
+        return messages;
+    }
+}

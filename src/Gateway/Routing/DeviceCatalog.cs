@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Options;
+using Outpost.Grains.EdgeDevices;
+
+namespace Outpost.Gateway.Routing;
+
+/// <summary>
+/// The gateway's copy of the device directory, refreshed in the background so that routing a request costs no extra
+/// call. A routing failure asks for an early refresh.
+/// </summary>
+public sealed partial class DeviceCatalog(IClusterClient cluster, IOptions<RoutingOptions> options, ILogger<DeviceCatalog> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _refreshNow = new(0, 1);
+    private volatile IReadOnlyList<DeviceSummary> _devices = [];
+
+    public IReadOnlyList<DeviceSummary> Devices => _devices;
+
+    /// <summary>The devices, after waiting (briefly) for the first load when the gateway has just started.</summary>
+    public async ValueTask<IReadOnlyList<DeviceSummary>> GetDevicesAsync(CancellationToken cancellationToken)
+    {
+        if (!_loaded.Task.IsCompleted)
+        {
+            await _loaded.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        return _devices;
+    }
+
+    /// <summary>Asks for a refresh before the next interval, e.g. after a device failed.</summary>
+    public void RequestRefresh()
+    {
+        try
+        {
+            _refreshNow.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // One pending request for a refresh is enough.
+        }
+    }
+
+    public override void Dispose()
+    {
+        _refreshNow.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                _devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
+                _loaded.TrySetResult();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogRefreshFailed(logger, ex);
+            }
+
+            try
+            {
+                await _refreshNow.WaitAsync(options.Value.CatalogRefreshInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 20, EventName = "CatalogRefreshFailed", Level = LogLevel.Warning, Message = "Could not refresh the device list; routing on the previous one")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+}

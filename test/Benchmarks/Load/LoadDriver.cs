@@ -1,0 +1,7 @@
+namespace Outpost.Benchmarks.Load;
+
+// Stub: replaced by the load driver.
+public static class LoadDriver
+{
+    public static Task<int> RunAsync(string[] args) => Task.FromResult(0);
+}

@@ -1,0 +1,16 @@
+using BenchmarkDotNet.Running;
+using Outpost.Benchmarks.Inference;
+using Outpost.Benchmarks.Load;
+
+// "load ..." drives a running cluster; anything else goes to BenchmarkDotNet (e.g. --filter '*Onnx*' --job short).
+return args switch
+{
+    ["load", .. var rest] => await LoadDriver.RunAsync(rest),
+    _ => RunBenchmarks(args),
+};
+
+static int RunBenchmarks(string[] args)
+{
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(OnnxEmbeddingBenchmarks).Assembly).Run(args);
+    return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+}
