@@ -1,7 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Outpost.EdgeSilo.Inference.Onnx;
+
 namespace Outpost.Benchmarks.Load;
 
-// Stub: replaced by the load driver.
+/// <summary>
+/// Measures, in one run on one machine, (a) ONNX Runtime called in-process, at several batch sizes and one sentence
+/// at a time, and (b) the full path: HTTP to the gateway, the device grain's queue, ONNX Runtime on the edge silo, at
+/// several concurrency levels with single-sentence requests. Every request's sentence is unique, so the embedding
+/// cache never answers and every request reaches a device.
+/// </summary>
 public static class LoadDriver
 {
-    public static Task<int> RunAsync(string[] args) => Task.FromResult(0);
+    private const string Usage = """
+        Usage: load [--url URL] [--model NAME] [--concurrency 1,8,32] [--seconds N] [--warmup N] [--batches 1,8,32,64] [--skip-inproc]
+
+          --url          the gateway (default http://127.0.0.1:8080), started with ./run.sh
+          --model        the embedding model (default all-MiniLM-L6-v2)
+          --concurrency  concurrent single-sentence requests, one run per level (default 1,8,32)
+          --seconds      measured seconds per run (default 20)
+          --warmup       unmeasured seconds before each run (default 3)
+          --batches      in-process batch sizes to measure (default 1,8,32,64)
+          --skip-inproc  measure only the full path
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        LoadSettings settings;
+        try
+        {
+            settings = LoadSettings.Parse(args);
+        }
+        catch (FormatException ex)
+        {
+            await Console.Error.WriteLineAsync($"load: {ex.Message}\n\n{Usage}");
+            return 2;
+        }
+
+        if (settings.Help)
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        Console.WriteLine($"# Outpost embedding benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine();
+        Console.WriteLine("| path | concurrency / batch | sentences/s | p50 ms | p99 ms | requests | errors |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+
+        if (!settings.SkipInProcess)
+        {
+            MeasureInProcess(settings);
+        }
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = settings.Url,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        foreach (var concurrency in settings.Concurrency)
+        {
+            await MeasureGatewayAsync(http, settings, concurrency);
+        }
+
+        return 0;
+    }
+
+    private static void MeasureInProcess(LoadSettings settings)
+    {
+        using var backend = new OnnxEmbeddingBackend(new OnnxEmbeddingOptions(), NullLogger<OnnxEmbeddingBackend>.Instance);
+        var sequence = 0;
+        foreach (var batchSize in settings.Batches)
+        {
+            var latencies = new List<double>();
+            var sentences = 0L;
+            RunFor(settings.Warmup, () => backend.Embed(Sentences(batchSize, ref sequence, "warm")));
+            var clock = Stopwatch.StartNew();
+            RunFor(settings.Duration, () =>
+            {
+                var batch = Sentences(batchSize, ref sequence, "inproc");
+                var started = Stopwatch.GetTimestamp();
+                backend.Embed(batch);
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                sentences += batchSize;
+            });
+            Report("in-process ONNX Runtime", $"batch {batchSize}", sentences / clock.Elapsed.TotalSeconds, latencies, 0);
+        }
+    }
+
+    private static async Task MeasureGatewayAsync(HttpClient http, LoadSettings settings, int concurrency)
+    {
+        var sequence = 0;
+        await RunClientsAsync(http, settings, concurrency, settings.Warmup, null, () => Interlocked.Increment(ref sequence));
+
+        var latencies = new List<double>[concurrency];
+        var errors = new int[concurrency];
+        var clock = Stopwatch.StartNew();
+        await RunClientsAsync(http, settings, concurrency, settings.Duration, (client, ms, ok) =>
+        {
+            (latencies[client] ??= []).Add(ms);
+            if (!ok)
+            {
+                errors[client]++;
+            }
+        }, () => Interlocked.Increment(ref sequence));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var all = latencies.Where(l => l is not null).SelectMany(l => l).ToList();
+        var failed = errors.Sum();
+        Report("HTTP gateway → device grain → ONNX Runtime", $"concurrency {concurrency}", (all.Count - failed) / elapsed, all, failed);
+    }
+
+    private static async Task RunClientsAsync(
+        HttpClient http, LoadSettings settings, int concurrency, TimeSpan duration, Action<int, double, bool>? record, Func<int> next)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var clients = Enumerable.Range(0, concurrency).Select(client => Task.Run(async () =>
+        {
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                var body = new { model = settings.Model, input = Sentence(next(), "http") };
+                var started = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    using var response = await http.PostAsJsonAsync("/v1/embeddings", body);
+                    await response.Content.LoadIntoBufferAsync();
+                    ok = response.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    ok = false;
+                }
+
+                record?.Invoke(client, Stopwatch.GetElapsedTime(started).TotalMilliseconds, ok);
+            }
+        }));
+        await Task.WhenAll(clients);
+    }
+
+    private static void RunFor(TimeSpan duration, Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            action();
+        }
+    }
+
+    private static void Report(string path, string shape, double perSecond, List<double> latencies, int errors)
+    {
+        latencies.Sort();
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| {path} | {shape} | {perSecond:F0} | {Percentile(latencies, 0.50):F2} | {Percentile(latencies, 0.99):F2} | {latencies.Count} | {errors} |"));
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    /// <summary>A short sentence (about a dozen tokens) that no other request uses, so no cache can answer it.</summary>
+    private static string Sentence(int n, string tag) =>
+        string.Create(CultureInfo.InvariantCulture, $"Request {tag} {n}: the build on the office edge device finished in {n % 97} seconds.");
+
+    private static string[] Sentences(int count, ref int sequence, string tag)
+    {
+        var batch = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            batch[i] = Sentence(++sequence, tag);
+        }
+
+        return batch;
+    }
 }

@@ -80,6 +80,40 @@ public sealed class HailoOllamaBackendTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task GenerateAsync_Request_SentInOllamaChatFormat()
+    {
+        await using var server = await FakeHailoOllamaServer.StartAsync();
+        using var httpClient = new HttpClient();
+        using var backend = new HailoOllamaBackend(
+            httpClient,
+            Options.Create(new HailoOllamaOptions { BaseUrl = server.BaseUrl, KeepAlive = "10m" }),
+            NullLogger<HailoOllamaBackend>.Instance);
+        var request = new GenerationRequest(
+            Model,
+            [new ChatMessage("system", "Be brief."), new ChatMessage("user", "hi")],
+            MaxTokens: 42,
+            Temperature: 0.5,
+            StopSequences: ["\n\n"]);
+
+        await foreach (var _ in backend.GenerateAsync(request, CancellationToken.None))
+        {
+        }
+
+        using var sent = JsonDocument.Parse(server.LastRequestBody!);
+        var root = sent.RootElement;
+        Assert.Equal(Model, root.GetProperty("model").GetString());
+        Assert.True(root.GetProperty("stream").GetBoolean());
+        Assert.Equal("10m", root.GetProperty("keep_alive").GetString());
+        var messages = root.GetProperty("messages");
+        Assert.Equal(["system", "user"], messages.EnumerateArray().Select(message => message.GetProperty("role").GetString()));
+        Assert.Equal("Be brief.", messages[0].GetProperty("content").GetString());
+        var options = root.GetProperty("options");
+        Assert.Equal(42, options.GetProperty("num_predict").GetInt32());
+        Assert.Equal(0.5, options.GetProperty("temperature").GetDouble());
+        Assert.Equal(["\n\n"], options.GetProperty("stop").EnumerateArray().Select(stop => stop.GetString()));
+    }
+
+    [Fact]
     public async Task GenerateAsync_MaxTokensReached_StopsWithMaxTokens()
     {
         var request = new GenerationRequest(Model, [new ChatMessage("user", "one two three four")], MaxTokens: 3);

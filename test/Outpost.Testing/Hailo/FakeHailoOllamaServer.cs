@@ -46,6 +46,7 @@ public sealed class FakeHailoOllamaServer : IAsyncDisposable
     private int _abortedRequests;
     private volatile IReadOnlyList<string> _models = [DefaultModel];
     private long _tokenDelayTicks = TimeSpan.FromMilliseconds(1).Ticks;
+    private volatile string? _lastRequestBody;
 
     private FakeHailoOllamaServer()
     {
@@ -78,6 +79,9 @@ public sealed class FakeHailoOllamaServer : IAsyncDisposable
         get => TimeSpan.FromTicks(Interlocked.Read(ref _tokenDelayTicks));
         set => Interlocked.Exchange(ref _tokenDelayTicks, value.Ticks);
     }
+
+    /// <summary>The JSON body of the last chat or generate request the server ran, as the client sent it.</summary>
+    public string? LastRequestBody => _lastRequestBody;
 
     /// <summary>Requests received, busy ones included.</summary>
     public int TotalRequests => ReadCounter(ref _totalRequests);
@@ -283,12 +287,16 @@ public sealed class FakeHailoOllamaServer : IAsyncDisposable
         await WriteLineAsync(context.Response, doneLine("", Usage.Since(started)), stopping.Token);
     }
 
-    private static async Task<T?> ReadRequestAsync<T>(HttpContext context)
+    private async Task<T?> ReadRequestAsync<T>(HttpContext context)
         where T : class
     {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        _lastRequestBody = Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
+
         try
         {
-            if (await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted) is { } request)
+            if (body.Length > 0 && JsonSerializer.Deserialize<T>(body.GetBuffer().AsSpan(0, (int)body.Length), Json) is { } request)
             {
                 return request;
             }
