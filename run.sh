@@ -11,6 +11,7 @@ pg_port=55432
 silo_port=11111
 edges=1
 configuration=Release
+hailo_url=""
 
 usage() {
   cat <<EOF
@@ -26,6 +27,7 @@ Options:
   --silo-port N        first Orleans silo-to-silo port; edge silos take the next ones (default $silo_port)
   --edges N            number of edge silos, device ids dev-pi-1..dev-pi-N (default $edges)
   --data-dir DIR       where PostgreSQL's data, the password and the logs live (default ./.data)
+  --hailo-url URL      the AI HAT+ 2's LLM server (hailo-ollama) for the edge silos, e.g. http://pi.local:8000
   --debug              build and run the Debug configuration
   -h, --help           show this help
 EOF
@@ -48,6 +50,7 @@ while (( $# )); do
       [[ "${2-}" =~ ^[0-9]+$ ]] && (( $2 >= 0 && $2 <= 16 )) || die "--edges needs a number from 0 to 16, got '${2-}'"
       edges=$2; shift 2 ;;
     --data-dir) [[ -n "${2-}" ]] || die "--data-dir needs a directory"; data_dir=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
+    --hailo-url) [[ "${2-}" =~ ^https?:// ]] || die "--hailo-url needs an http(s) URL, got '${2-}'"; hailo_url=$2; shift 2 ;;
     --debug) configuration=Debug; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -115,7 +118,8 @@ start silo "$(bin Silo)" --Http:Port="$dashboard_port" --Cluster:SiloPort="$silo
 wait_ready silo "http://127.0.0.1:$dashboard_port/readyz" "${pids[-1]}"
 
 for (( n=1; n<=edges; n++ )); do
-  start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n))
+  start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n)) \
+    ${hailo_url:+--Inference:Hailo:BaseUrl="$hailo_url"}
 done
 
 start gateway "$(bin Gateway)" --Http:Port="$gateway_port"
@@ -130,6 +134,7 @@ Outpost is running.
   Logs:       $data_dir/logs/
 
 Try:  curl -s http://127.0.0.1:$gateway_port/v1/devices
+      curl -s http://127.0.0.1:$gateway_port/v1/embeddings -H 'content-type: application/json' -d '{"model":"all-MiniLM-L6-v2","input":"hello"}'
 
 Press Ctrl-C to stop everything.
 EOF
