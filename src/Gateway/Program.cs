@@ -11,6 +11,7 @@ return await OutpostProcess.RunAsync("outpost-gateway", async () =>
 
     var app = builder.Build();
     app.UseGatewayErrorHandling();
+    app.UseGatewaySecurity();
     app.MapHealthEndpoints();
     app.MapDevicesApi();
     app.MapEmbeddingsApi();

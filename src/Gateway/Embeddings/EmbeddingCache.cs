@@ -7,20 +7,21 @@ using Outpost.Grains.Inference;
 namespace Outpost.Gateway.Embeddings;
 
 /// <summary>
-/// The gateway's side of the cluster's embedding cache: keys are SHA-256 digests of (model, text), spread over cache
+/// The gateway's side of the cluster's embedding cache: keys are SHA-256 digests of (tenant, model, text), spread over cache
 /// partition grains. The cache is an optimisation: when it cannot answer, the request is computed as if it had missed.
 /// </summary>
 public sealed partial class EmbeddingCache(IClusterClient cluster, IOptions<EmbeddingCacheClientOptions> options, ILogger<EmbeddingCache> logger)
 {
     public bool Enabled => options.Value.Enabled;
 
-    /// <summary>The cache key of a text for a model.</summary>
-    public static string KeyOf(string model, string text)
+    /// <summary>The cache key of a text for a model, within one tenant: entries never cross tenants.</summary>
+    public static string KeyOf(string tenant, string model, string text)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(text);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        var bytes = Encoding.UTF8.GetBytes($"{model}\n{text}");
+        var bytes = Encoding.UTF8.GetBytes($"{tenant}\n{model}\n{text}");
         SHA256.HashData(bytes, digest);
         return Convert.ToBase64String(digest);
     }

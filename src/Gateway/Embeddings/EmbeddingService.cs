@@ -6,12 +6,13 @@ namespace Outpost.Gateway.Embeddings;
 /// <summary>Answers embedding requests from the cache where it can and from an edge device for the rest.</summary>
 public sealed class EmbeddingService(EmbeddingCache cache, EdgeRouter router)
 {
-    public async Task<EmbeddingOutcome> EmbedAsync(string model, IReadOnlyList<string> inputs, bool truncate, CancellationToken cancellationToken)
+    public async Task<EmbeddingOutcome> EmbedAsync(
+        string tenant, string model, IReadOnlyList<string> inputs, bool truncate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var vectors = new float[inputs.Count][];
         var tokens = new int[inputs.Count];
-        var keys = cache.Enabled ? inputs.Select(text => EmbeddingCache.KeyOf(model, text)).ToArray() : [];
+        var keys = cache.Enabled ? inputs.Select(text => EmbeddingCache.KeyOf(tenant, model, text)).ToArray() : [];
         var cached = cache.Enabled ? await cache.LookupAsync(keys, cancellationToken) : new CachedEmbedding?[inputs.Count];
 
         var misses = new List<int>(inputs.Count);
@@ -31,7 +32,7 @@ public sealed class EmbeddingService(EmbeddingCache cache, EdgeRouter router)
         if (misses.Count > 0)
         {
             var texts = misses.Count == inputs.Count ? inputs : misses.Select(i => inputs[i]).ToList();
-            var result = await router.EmbedAsync(new EmbeddingRequest(model, texts, truncate), cancellationToken);
+            var result = await router.EmbedAsync(tenant, new EmbeddingRequest(model, texts, truncate), cancellationToken);
             deviceId = result.DeviceId;
             var stored = new List<CachedEmbedding>(misses.Count);
             for (var m = 0; m < misses.Count; m++)

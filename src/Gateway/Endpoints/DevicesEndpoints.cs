@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
+using Outpost.Gateway.Identity;
 using Outpost.Grains.EdgeDevices;
 
 namespace Outpost.Gateway.Endpoints;
@@ -9,7 +10,8 @@ public static class DevicesEndpoints
 {
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder endpoints)
     {
-        var devices = endpoints.MapGroup("/v1/devices").WithTags("Devices");
+        // The whole fleet, across tenants, is an operator's view.
+        var devices = endpoints.MapGroup("/v1/devices").WithTags("Devices").RequireAuthorization(Scopes.Admin);
         devices.MapGet("/", ListDevicesAsync)
             .WithName("ListDevices")
             .WithSummary("Lists every known edge device, online or not, with its last heartbeat and capabilities.");

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
+using Outpost.Gateway.Identity;
+using Outpost.Gateway.Security;
 
 namespace Outpost.Gateway.Endpoints;
 
@@ -16,6 +18,7 @@ public static class EmbeddingsEndpoints
     {
         endpoints.MapGroup("/v1/embeddings").WithTags("Embeddings")
             .MapPost("/", CreateEmbeddingsAsync)
+            .RequireAuthorization(Scopes.EmbedCreate)
             .WithName("CreateEmbeddings")
             .WithSummary("Creates embeddings on an edge device; compatible with OpenAI's embeddings API.");
         return endpoints;
@@ -31,7 +34,8 @@ public static class EmbeddingsEndpoints
         var base64 = ParseEncoding(request.EncodingFormat, "encoding_format");
         var inputs = JsonFields.Inputs(request.Input, "input", limits.MaxInputs, limits.MaxInputCharacters);
 
-        var outcome = await embeddings.EmbedAsync(model, inputs, limits.TruncateLongInputs, context.RequestAborted);
+        var caller = CallerContext.From(context.User);
+        var outcome = await embeddings.EmbedAsync(caller.Tenant, model, inputs, limits.TruncateLongInputs, context.RequestAborted);
         CheckDimensions(request.Dimensions, outcome, model);
         WriteRoutingHeaders(context, outcome);
         var data = outcome.Vectors.Select((vector, index) => new EmbeddingData(index, Encode(vector, base64))).ToList();

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
+using Outpost.Gateway.Identity;
+using Outpost.Gateway.Security;
 using Outpost.Gateway.Routing;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Grains.Inference;
@@ -19,6 +21,7 @@ public static class InferEndpoints
     {
         endpoints.MapGroup("/v1/infer").WithTags("Inference")
             .MapPost("/", InferAsync)
+            .RequireAuthorization()
             .WithName("Infer")
             .WithSummary("Runs an embed or generate task on an edge device.");
         return endpoints;
@@ -35,6 +38,7 @@ public static class InferEndpoints
             throw ProblemException.BadRequest("payload must be an object.");
         }
 
+        // The scope depends on the task: embedding needs embed:create, generation infer:create.
         return request.Task switch
         {
             DeviceTasks.Embed => TypedResults.Ok<object>(await EmbedAsync(request.Payload, embeddings, options.Value, context)),
@@ -46,12 +50,13 @@ public static class InferEndpoints
 
     private static async Task<InferEmbedResponse> EmbedAsync(JsonElement payload, EmbeddingService embeddings, EmbeddingsOptions limits, HttpContext context)
     {
+        CallerContext.RequireScope(context.User, Scopes.EmbedCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
         var base64 = EmbeddingsEndpoints.ParseEncoding(JsonFields.OptionalString(payload, "encoding_format", "payload."), "payload.encoding_format");
         var input = payload.TryGetProperty("input", out var value) ? value : default;
         var inputs = JsonFields.Inputs(input, "payload.input", limits.MaxInputs, limits.MaxInputCharacters);
 
-        var outcome = await embeddings.EmbedAsync(model, inputs, limits.TruncateLongInputs, context.RequestAborted);
+        var outcome = await embeddings.EmbedAsync(CallerContext.From(context.User).Tenant, model, inputs, limits.TruncateLongInputs, context.RequestAborted);
         EmbeddingsEndpoints.WriteRoutingHeaders(context, outcome);
         return new InferEmbedResponse(
             model,
@@ -62,6 +67,7 @@ public static class InferEndpoints
 
     private static async Task<InferGenerateResponse> GenerateAsync(JsonElement payload, EdgeRouter router, HttpContext context)
     {
+        CallerContext.RequireScope(context.User, Scopes.InferCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
         var maxTokens = JsonFields.OptionalInt(payload, "max_tokens", "payload.", 1, MaxGenerationTokens) ?? 256;
         var temperature = JsonFields.OptionalDouble(payload, "temperature", "payload.", 0, 2);
@@ -70,7 +76,8 @@ public static class InferEndpoints
             ? JsonFields.Inputs(stopValue, "payload.stop", 16, 256)
             : null;
 
-        var result = await router.GenerateAsync(new GenerationRequest(model, messages, maxTokens, temperature, stop), context.RequestAborted);
+        var result = await router.GenerateAsync(
+            CallerContext.From(context.User).Tenant, new GenerationRequest(model, messages, maxTokens, temperature, stop), context.RequestAborted);
         context.Response.Headers[EmbeddingsEndpoints.DeviceHeader] = result.DeviceId;
         return new InferGenerateResponse(model, result.DeviceId, result.Text, result.StopReason, new InferUsage(result.PromptTokens, result.CompletionTokens));
     }

@@ -11,6 +11,13 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is Security.InsufficientScopeException insufficient)
+        {
+            await Security.ProblemAuthorizationResultHandler.WriteInsufficientScopeAsync(
+                httpContext, httpContext.RequestServices.GetRequiredService<Security.DenialAuditor>(), insufficient.Scope);
+            return true;
+        }
+
         var retryAfter = (exception as ProblemException)?.RetryAfter;
         var (status, type, title, detail) = exception switch
         {
@@ -18,7 +25,9 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
             DeviceUnavailableException ex => (StatusCodes.Status503ServiceUnavailable, "device-unavailable", "Device unavailable", ex.Message),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "cluster-unavailable", "Cluster unavailable", "The Outpost cluster did not answer in time; retry shortly."),
-            BadHttpRequestException ex => (ex.StatusCode, "bad-request", "Bad request", ex.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                (StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", "The request body is larger than this endpoint accepts."),
+            BadHttpRequestException ex => (ex.StatusCode, "invalid-request", "Invalid request", Describe(ex)),
             _ => (StatusCodes.Status500InternalServerError, "internal-error", "Internal error", "The request failed inside Outpost; the error was logged."),
         };
 
@@ -41,6 +50,14 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
             ProblemDetails = { Status = status, Type = Problems.TypeBase + type, Title = title, Detail = detail },
         });
     }
+
+    /// <summary>The body-binding failure, naming the JSON path when there is one, never echoing the input.</summary>
+    private static string Describe(BadHttpRequestException ex) => ex.InnerException switch
+    {
+        System.Text.Json.JsonException { Path: { } path } => $"The request body is not valid for this endpoint at {path}.",
+        System.Text.Json.JsonException => "The request body is not valid JSON.",
+        _ => ex.Message,
+    };
 
     [LoggerMessage(EventId = 1, EventName = "RequestFailed", Level = LogLevel.Error, Message = "{Method} {Path} failed")]
     private static partial void LogRequestFailed(ILogger logger, Exception exception, string method, string path);

@@ -15,4 +15,17 @@ public static class Problems
 
     public static ProblemHttpResult Create(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, type: TypeBase + type);
+
+    /// <summary>Writes a problem+json response from middleware, outside any endpoint.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, string type, string title, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.StatusCode = status;
+        var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await service.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Type = TypeBase + type, Title = title, Detail = detail },
+        });
+    }
 }

@@ -1,7 +1,7 @@
-using System.Net;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Routing;
+using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Health;
@@ -16,20 +16,15 @@ public static class GatewayExtensions
 
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        // Until the gateway authenticates its callers it must not be reachable from anywhere but this machine.
-        var http = builder.Configuration.GetValidated<HttpEndpointOptions>(HttpEndpointOptions.Section);
-        if (!IPAddress.TryParse(http.Address, out var address) || !IPAddress.IsLoopback(address))
-        {
-            throw new StartupConfigurationException(
-                $"{HttpEndpointOptions.Section}:Address: '{http.Address}' is not a loopback address; the gateway has no authentication yet and listens on loopback only.");
-        }
-
         builder.UseOutpostHttpEndpoint(DefaultHttpPort);
         builder.AddOutpostClusterClient();
+        builder.AddOutpostAuthentication();
+        builder.AddOutpostLimits();
         builder.Services.AddClientReadiness();
         builder.AddValidatedOptions<RoutingOptions>(RoutingOptions.Section);
         builder.AddValidatedOptions<EmbeddingsOptions>(EmbeddingsOptions.Section);
         builder.AddValidatedOptions<EmbeddingCacheClientOptions>(EmbeddingCacheClientOptions.Section);
+        builder.Services.AddSingleton<IDeviceAssignments, PostgresDeviceAssignments>();
         builder.Services.AddSingleton<DeviceCatalog>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DeviceCatalog>());
         builder.Services.AddSingleton<EdgeRouter>();
@@ -49,6 +44,17 @@ public static class GatewayExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Guards, identity, rate limits, then scopes: a request is measured before anything reads it.</summary>
+    public static WebApplication UseGatewaySecurity(this WebApplication app)
+    {
+        app.UseRequestGuards();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseRequestTimeouts();
         return app;
     }
 }

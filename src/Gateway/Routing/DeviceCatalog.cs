@@ -7,13 +7,19 @@ namespace Outpost.Gateway.Routing;
 /// The gateway's copy of the device directory, refreshed in the background so that routing a request costs no extra
 /// call. A routing failure asks for an early refresh.
 /// </summary>
-public sealed partial class DeviceCatalog(IClusterClient cluster, IOptions<RoutingOptions> options, ILogger<DeviceCatalog> logger) : BackgroundService
+public sealed partial class DeviceCatalog(
+    IClusterClient cluster, IDeviceAssignments assignments, IOptions<RoutingOptions> options, ILogger<DeviceCatalog> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _refreshNow = new(0, 1);
     private volatile IReadOnlyList<DeviceSummary> _devices = [];
+    private volatile IReadOnlyDictionary<string, string> _assignments = new Dictionary<string, string>();
 
     public IReadOnlyList<DeviceSummary> Devices => _devices;
+
+    /// <summary>Whether <paramref name="tenant"/> may use <paramref name="deviceId"/>: it is shared or assigned to that tenant.</summary>
+    public bool IsAvailableTo(string deviceId, string tenant) =>
+        !_assignments.TryGetValue(deviceId, out var owner) || string.Equals(owner, tenant, StringComparison.Ordinal);
 
     /// <summary>The devices, after waiting (briefly) for the first load when the gateway has just started.</summary>
     public async ValueTask<IReadOnlyList<DeviceSummary>> GetDevicesAsync(CancellationToken cancellationToken)
@@ -51,6 +57,8 @@ public sealed partial class DeviceCatalog(IClusterClient cluster, IOptions<Routi
         {
             try
             {
+                // Assignments first: a device must never be visible before the rule that hides it from other tenants.
+                _assignments = await assignments.LoadAsync(stoppingToken);
                 _devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
                 _loaded.TrySetResult();
             }

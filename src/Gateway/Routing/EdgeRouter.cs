@@ -24,21 +24,21 @@ public sealed partial class EdgeRouter(
 {
     private readonly ConcurrentDictionary<string, DeviceState> _states = new(StringComparer.Ordinal);
 
-    public Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken)
+    public Task<EmbeddingResult> EmbedAsync(string tenant, EmbeddingRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return RouteAsync(request.Model, DeviceTasks.Embed, (device, token) => device.EmbedAsync(request, token), cancellationToken);
+        return RouteAsync(tenant, request.Model, DeviceTasks.Embed, (device, token) => device.EmbedAsync(request, token), cancellationToken);
     }
 
-    public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+    public Task<GenerationResult> GenerateAsync(string tenant, GenerationRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return RouteAsync(request.Model, DeviceTasks.Generate, (device, token) => device.GenerateAsync(request, token), cancellationToken);
+        return RouteAsync(tenant, request.Model, DeviceTasks.Generate, (device, token) => device.GenerateAsync(request, token), cancellationToken);
     }
 
     /// <summary>Streams a completion from the chosen device; <paramref name="onDevice"/> learns which before the first chunk.</summary>
     public async IAsyncEnumerable<GenerationChunk> GenerateStreamAsync(
-        GenerationRequest request, Action<string> onDevice, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string tenant, GenerationRequest request, Action<string> onDevice, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onDevice);
@@ -46,7 +46,7 @@ public sealed partial class EdgeRouter(
         // The first chunk is pulled inside the routing loop, so rejections and dead devices fail over; after it the
         // completion belongs to that device.
         IAsyncEnumerator<GenerationChunk>? stream = null;
-        var (deviceId, first) = await RouteAsync(request.Model, DeviceTasks.Generate, async (device, token) =>
+        var (deviceId, first) = await RouteAsync(tenant, request.Model, DeviceTasks.Generate, async (device, token) =>
         {
             var enumerator = device.GenerateStreamAsync(request, token).GetAsyncEnumerator(token);
             try
@@ -77,9 +77,12 @@ public sealed partial class EdgeRouter(
     }
 
     private async Task<T> RouteAsync<T>(
-        string model, string task, Func<IEdgeDeviceGrain, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+        string tenant, string model, string task, Func<IEdgeDeviceGrain, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        var devices = await catalog.GetDevicesAsync(cancellationToken);
+        // Another tenant's devices do not exist for this caller: not in routing, not in error messages.
+        var devices = (await catalog.GetDevicesAsync(cancellationToken))
+            .Where(d => catalog.IsAvailableTo(d.Record.Registration.DeviceId, tenant))
+            .ToList();
         var serving = devices.Where(d => Serves(d, model, task)).ToList();
         if (serving.Count == 0)
         {

@@ -27,13 +27,21 @@ public sealed class StartupErrorTests
     }
 
     [Fact]
-    public async Task Start_NonLoopbackHttpAddress_PrintsOneLineNamingKey()
+    public async Task Start_HttpAddressNotAnIp_PrintsOneLineNamingKey()
     {
-        var result = await RunAsync(["--Http:Address=0.0.0.0"], UnreachableConnectionString());
+        var result = await RunAsync(["--Http:Address=gateway.local"], UnreachableConnectionString());
 
         var line = AssertConfigurationError(result);
         Assert.Contains("Http:Address", line, StringComparison.Ordinal);
-        Assert.Contains("loopback", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_NoIssuer_PrintsOneLineNamingKey()
+    {
+        var result = await RunAsync(["--Security:MasterKeyFile=/tmp/outpost-unused.key"], UnreachableConnectionString());
+
+        var line = AssertConfigurationError(result);
+        Assert.Contains("Security:Issuer", line, StringComparison.Ordinal);
     }
 
     [Fact]

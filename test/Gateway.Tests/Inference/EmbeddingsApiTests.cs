@@ -138,7 +138,7 @@ public sealed class EmbeddingsApiTests(OutpostClusterFixture fixture) : IAsyncLi
 
     [Theory]
     [InlineData("""{"model":5,"input":"hello"}""")]
-    [InlineData("""{"model":"all-MiniLM-L6-v2","input":"hello","dimensions":"384"}""")]
+    [InlineData("""{"model":"all-MiniLM-L6-v2","input":"hello","dimensions":"many"}""")]
     [InlineData("""{"model":"all-MiniLM-L6-v2","input":"hello","encoding_format":1}""")]
     [InlineData("""{"model":"all-MiniLM-L6-v2","input":"hello" """)]
     [InlineData("""[]""")]
@@ -147,6 +147,17 @@ public sealed class EmbeddingsApiTests(OutpostClusterFixture fixture) : IAsyncLi
         using var response = await InferenceApi.PostJsonAsync(Cluster.Http, "/v1/embeddings", json);
 
         await InferenceApi.AssertProblemAsync(response, HttpStatusCode.BadRequest, type: null);
+    }
+
+    [Fact]
+    public async Task CreateEmbeddings_ModelOfWrongJsonType_Returns400WithOutpostProblemType()
+    {
+        using var response = await InferenceApi.PostJsonAsync(Cluster.Http, "/v1/embeddings", """{"model":5,"input":"hello"}""");
+
+        // Clients switch on the type: a body the gateway cannot bind is still one of Outpost's problems, and says why.
+        var problem = await InferenceApi.AssertProblemAsync(response, HttpStatusCode.BadRequest, type: null);
+        Assert.StartsWith(InferenceApi.ProblemTypeBase, problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.True(problem.TryGetProperty("detail", out var detail) && !string.IsNullOrEmpty(detail.GetString()), $"No detail: {problem}");
     }
 
     [Fact]

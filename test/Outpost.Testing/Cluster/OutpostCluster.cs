@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Outpost.EdgeSilo.Extensions;
 using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Extensions;
+using Outpost.Gateway.Identity;
 using Outpost.Grains.EdgeDevices;
 using Outpost.ServiceDefaults.Health;
 using Outpost.ServiceDefaults.Schema;
@@ -50,8 +51,25 @@ public sealed class OutpostCluster : IAsyncDisposable
 
     public WebApplication Gateway => _gateway ?? throw new InvalidOperationException("The gateway is not running.");
 
-    /// <summary>An HTTP client for the gateway on its loopback port.</summary>
+    /// <summary>
+    /// An HTTP client for the gateway on its loopback port, carrying a token of tenant <see cref="DefaultTenant"/> with
+    /// every scope; <see cref="CreateHttpClient"/> makes clients with other tokens (or none).
+    /// </summary>
     public HttpClient Http { get; private set; } = new();
+
+    /// <summary>The tenant of <see cref="Http"/>'s token.</summary>
+    public const string DefaultTenant = "test";
+
+    /// <summary>The issuer and audience the gateway of this cluster accepts.</summary>
+    public const string Issuer = "http://outpost.test";
+
+    public const string Audience = "outpost";
+
+    /// <summary>The development HS256 key of this cluster (tests only; production uses ES256 keys it issues itself).</summary>
+    public byte[] DevelopmentKey { get; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>Where this cluster's master key (encrypting signing keys at rest) lives.</summary>
+    public string MasterKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"outpost-test-master-{Guid.NewGuid():N}.key");
 
     /// <summary>Creates a database on <paramref name="postgres"/>, migrates it and starts the cluster.</summary>
     public static async Task<OutpostCluster> StartAsync(PostgreSqlServer postgres, OutpostClusterSettings? settings = null)
@@ -172,17 +190,26 @@ public sealed class OutpostCluster : IAsyncDisposable
     public async Task StartGatewayAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        Configure(builder.Configuration, builder.Logging, new(Settings.GatewayConfiguration) { ["Http:Port"] = "0" });
+        Configure(builder.Configuration, builder.Logging, new(Settings.GatewayConfiguration)
+        {
+            ["Http:Port"] = "0",
+            ["Security:Issuer"] = Issuer,
+            ["Security:Audience"] = Audience,
+            ["Security:MasterKeyFile"] = MasterKeyFile,
+            ["Security:CreateMasterKeyFile"] = "true",
+            ["Security:DevelopmentHs256Secret"] = Convert.ToBase64String(DevelopmentKey),
+        });
         builder.AddGateway();
         var app = builder.Build();
         app.UseGatewayErrorHandling();
+        app.UseGatewaySecurity();
         app.MapHealthEndpoints();
         app.MapDevicesApi();
         app.MapEmbeddingsApi();
         app.MapInferApi();
         await app.StartAsync();
         _gateway = app;
-        Http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        Http = CreateHttpClient(IssueDevelopmentToken(DefaultTenant, [.. Scopes.All]));
     }
 
     public async Task StopGatewayAsync()
@@ -197,6 +224,22 @@ public sealed class OutpostCluster : IAsyncDisposable
         await _gateway.DisposeAsync();
         _gateway = null;
     }
+
+    /// <summary>An HTTP client for the gateway; with <paramref name="token"/> as its bearer token when given.</summary>
+    public HttpClient CreateHttpClient(string? token = null)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(Gateway.Urls.First()) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>An HS256 access token this cluster's gateway accepts (development mode), for any tenant and scopes.</summary>
+    public string IssueDevelopmentToken(string tenant, IEnumerable<string> scopes, TimeSpan? lifetime = null, string? clientId = null) =>
+        DevelopmentTokens.Create(DevelopmentKey, Issuer, Audience, tenant, scopes, lifetime ?? TimeSpan.FromHours(1), clientId ?? $"{tenant}-client");
 
     /// <summary>Waits until the directory reports <paramref name="deviceId"/> online (or offline).</summary>
     public async Task<DeviceSummary> WaitForDeviceAsync(string deviceId, bool online, TimeSpan? timeout = null)
@@ -234,6 +277,7 @@ public sealed class OutpostCluster : IAsyncDisposable
         }
 
         await StopGatewayAsync();
+        File.Delete(MasterKeyFile);
         foreach (var silo in _silos.AsEnumerable().Reverse())
         {
             try
