@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
+using System.Security.Claims;
 using Outpost.Gateway.Identity;
+using Outpost.Gateway.Routing;
+using Outpost.Gateway.Security;
 using Outpost.Grains.EdgeDevices;
 
 namespace Outpost.Gateway.Endpoints;
@@ -21,19 +24,39 @@ public static class DevicesEndpoints
         return endpoints;
     }
 
-    public static async Task<Ok<ListResponse<DeviceResponse>>> ListDevicesAsync(IClusterClient cluster)
+    public static async Task<Ok<ListResponse<DeviceResponse>>> ListDevicesAsync(
+        IClusterClient cluster, IDeviceAssignments assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
+        var devices = await VisibleDevicesAsync(cluster, assignments, user, cancellationToken);
         return TypedResults.Ok(new ListResponse<DeviceResponse>(devices.Select(ToResponse).ToList()));
     }
 
-    public static async Task<Results<Ok<DeviceResponse>, ProblemHttpResult>> GetDeviceAsync(string deviceId, IClusterClient cluster)
+    public static async Task<Results<Ok<DeviceResponse>, ProblemHttpResult>> GetDeviceAsync(
+        string deviceId, IClusterClient cluster, IDeviceAssignments assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
+        var devices = await VisibleDevicesAsync(cluster, assignments, user, cancellationToken);
         var device = devices.FirstOrDefault(d => string.Equals(d.Record.Registration.DeviceId, deviceId, StringComparison.Ordinal));
         return device is null
-            ? Problems.NotFound("device-not-found", "Device not found", $"No device with id '{deviceId}' has ever registered.")
+            ? Problems.NotFound("device-not-found", "Device not found", $"No device with id '{deviceId}' is known to this tenant.")
             : TypedResults.Ok(ToResponse(device));
+    }
+
+    /// <summary>
+    /// Operators of the system tenant see the whole fleet; a tenant's admins see shared devices and their own, and
+    /// another tenant's device does not exist for them (404, never 403).
+    /// </summary>
+    private static async Task<IEnumerable<DeviceSummary>> VisibleDevicesAsync(
+        IClusterClient cluster, IDeviceAssignments assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var caller = CallerContext.From(user);
+        var devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
+        if (caller.Tenant == OutpostClaims.SystemTenant)
+        {
+            return devices;
+        }
+
+        var owners = await assignments.LoadAsync(cancellationToken);
+        return devices.Where(d => !owners.TryGetValue(d.Record.Registration.DeviceId, out var owner) || owner == caller.Tenant);
     }
 
     private static DeviceResponse ToResponse(DeviceSummary device)

@@ -32,7 +32,8 @@ public static class AuthenticationExtensions
         builder.Services.AddSingleton<ExternalJwks>();
         builder.Services.AddSingleton<IValidationKeySource, NoValidationKeys>();
         builder.Services.AddSingleton<DenialAuditor>();
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+        builder.AddClientCertificates();
+        builder.Services.AddAuthentication()
             .AddJwtBearer(o =>
             {
                 o.MapInboundClaims = false;

@@ -1,12 +1,63 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
 using Outpost.Grains.Placement;
 
 namespace Outpost.Grains.TenantQuotas;
 
+/// <summary>
+/// A tenant's budgets and spend. Exactness comes from the actor model: the grain is not reentrant, so each call runs
+/// to completion (including its storage write) before the next starts, and a reservation is checked and recorded in
+/// one turn. The invariant kept is committed + reserved &lt;= budget at every reservation, and committed &lt;= budget
+/// always: a commit above its reservation is charged only what the budgets can still absorb.
+/// </summary>
+/// <remarks>
+/// Durability: every change is written to grain storage before it is acknowledged; a commit first appends its ledger
+/// row (unique per reservation) and then writes state, so after a crash between the two the next activation finds the
+/// row and counts it, and a retried commit is answered from the ledger instead of charging twice. Open reservations
+/// survive restarts and expire after their TTL: by a grain timer while active, and by a check at activation and at
+/// every call. Periods roll over at every call and on a reminder, so an idle tenant's counters reset too.
+/// </remarks>
 [ControlPlane]
-public sealed class TenantQuotaGrain(
+public sealed partial class TenantQuotaGrain(
     [PersistentState(StateNames.TenantQuota, StorageNames.Default)] IPersistentState<TenantQuotaState> state,
-    TimeProvider time) : Grain, ITenantQuotaGrain
+    NpgsqlDataSource dataSource,
+    TimeProvider time,
+    ILogger<TenantQuotaGrain> logger) : Grain, ITenantQuotaGrain, IRemindable
 {
+    /// <summary>The reminder that rolls an idle tenant's period over.</summary>
+    public const string RolloverReminderName = "period-rollover";
+
+    // Reminders tick at least a minute apart; rollover is checked at every call anyway, so a few minutes late is fine.
+    private static readonly TimeSpan RolloverCheckInterval = TimeSpan.FromMinutes(5);
+
+    // Timers fire a little early or late; waking just after the expiry avoids a spin of empty ticks.
+    private static readonly TimeSpan ExpirySlack = TimeSpan.FromMilliseconds(50);
+
+    private readonly SpendLedger _ledger = new(dataSource);
+    private readonly RateWindow _rates = new();
+    private IGrainTimer? _expiryTimer;
+
+    private string TenantId => this.GetPrimaryKeyString();
+
+    private TenantQuotaState Quota => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _expiryTimer = this.RegisterGrainTimer(
+            OnExpiryTimerAsync,
+            new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = false });
+
+        var changed = await ReconcileWithLedgerAsync(cancellationToken);
+        changed |= Settle(time.GetUtcNow());
+        if (changed)
+        {
+            await WriteStateAsync();
+        }
+
+        ScheduleExpiry();
+        await base.OnActivateAsync(cancellationToken);
+    }
+
     public async Task SetLimitsAsync(TenantLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
@@ -15,10 +66,411 @@ public sealed class TenantQuotaGrain(
             throw new ArgumentException(problem, nameof(limits));
         }
 
-        state.State.Limits = limits;
-        state.State.UpdatedAt = time.GetUtcNow();
-        await state.WriteStateAsync();
+        var now = time.GetUtcNow();
+        Settle(now);
+
+        // Own copies: a caller in the same process could otherwise change the maps after the check.
+        Quota.Limits = limits with
+        {
+            ClientBudgetsMicros = limits.ClientBudgetsMicros is { } clients ? new Dictionary<string, long>(clients) : null,
+            KindBudgetsMicros = limits.KindBudgetsMicros is { } kinds ? new Dictionary<string, long>(kinds) : null,
+        };
+        Quota.UpdatedAt = now;
+        AdvancePeriod(now);
+        await WriteStateAsync();
+        ScheduleExpiry();
+
+        await this.RegisterOrUpdateReminder(RolloverReminderName, RolloverCheckInterval, RolloverCheckInterval);
     }
 
-    public Task<TenantLimits?> GetLimitsAsync() => Task.FromResult(state.State.Limits);
+    public Task<TenantLimits?> GetLimitsAsync() => Task.FromResult(Quota.Limits);
+
+    public async Task<SpendReservation> ReserveAsync(SpendReservationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(request));
+        }
+
+        var now = time.GetUtcNow();
+        await SettleAndWriteAsync(now);
+
+        var existing = Quota.Reservations.Values.FirstOrDefault(r => r.Request.RequestId == request.RequestId);
+        if (existing is not null)
+        {
+            return existing.Request == request
+                ? Granted(existing, now)
+                : throw new ArgumentException($"requestId '{request.RequestId}' is already reserved for a different request.", nameof(request));
+        }
+
+        var (denial, retryAfter) = Decide(request, now);
+        if (denial != SpendDenial.None)
+        {
+            return new SpendReservation(false, null, denial, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), retryAfter);
+        }
+
+        var reservation = new OpenReservation($"rsv_{Guid.NewGuid():N}", request, now, now + request.Ttl);
+        Quota.Reservations.Add(reservation.ReservationId, reservation);
+        try
+        {
+            await WriteStateAsync();
+        }
+        catch
+        {
+            Quota.Reservations.Remove(reservation.ReservationId);
+            throw;
+        }
+
+        _rates.Add(reservation.ReservationId, request.Tokens, now);
+        ScheduleExpiry();
+        return Granted(reservation, now);
+    }
+
+    public async Task<SpendCharge> CommitAsync(string reservationId, long actualCostMicros, int inputTokens, int outputTokens)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCostMicros);
+        ArgumentOutOfRangeException.ThrowIfNegative(inputTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(outputTokens);
+
+        var now = time.GetUtcNow();
+        await SettleAndWriteAsync(now);
+
+        if (!Quota.Reservations.TryGetValue(reservationId, out var reservation))
+        {
+            var earlier = await _ledger.FindAsync(TenantId, [reservationId]);
+            return earlier is [var entry]
+                ? Charge(reservationId, SpendCommitOutcome.AlreadyCommitted, entry.CostMicros, entry.ActualCostMicros, now)
+                : Charge(reservationId, SpendCommitOutcome.NotFound, 0, actualCostMicros, now);
+        }
+
+        var request = reservation.Request;
+        var stored = await _ledger.AppendAsync(new SpendLedgerEntry(
+            TenantId,
+            request.ClientId,
+            request.Kind,
+            request.Target,
+            request.RequestId,
+            reservationId,
+            ChargeFor(reservation, actualCostMicros),
+            actualCostMicros,
+            inputTokens,
+            outputTokens,
+            request.Paid,
+            Quota.PeriodStart!.Value));
+
+        // When an earlier attempt reached the ledger but not storage, the ledger's row is the charge.
+        var charged = stored.PeriodStart == Quota.PeriodStart ? stored.CostMicros : 0;
+        Quota.Reservations.Remove(reservationId);
+        AddCommitted(request, charged);
+        try
+        {
+            await WriteStateAsync();
+        }
+        catch
+        {
+            AddCommitted(request, -charged);
+            Quota.Reservations.Add(reservationId, reservation);
+            throw;
+        }
+
+        _rates.Settle(reservationId, (long)stored.InputTokens + stored.OutputTokens);
+        ScheduleExpiry();
+        if (stored.CostMicros < stored.ActualCostMicros && request.Paid)
+        {
+            LogChargeCapped(logger, TenantId, reservationId, stored.ActualCostMicros, stored.CostMicros, reservation.HeldMicros);
+        }
+
+        return Charge(reservationId, SpendCommitOutcome.Committed, stored.CostMicros, stored.ActualCostMicros, now);
+    }
+
+    public async Task<bool> ReleaseAsync(string reservationId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        var now = time.GetUtcNow();
+        await SettleAndWriteAsync(now);
+        if (!Quota.Reservations.Remove(reservationId, out var reservation))
+        {
+            return false;
+        }
+
+        try
+        {
+            await WriteStateAsync();
+        }
+        catch
+        {
+            Quota.Reservations.Add(reservationId, reservation);
+            throw;
+        }
+
+        // The work did not happen: its tokens no longer count, though the request does.
+        _rates.Settle(reservationId, 0);
+        ScheduleExpiry();
+        return true;
+    }
+
+    public async Task<SpendStatus> GetStatusAsync()
+    {
+        var now = time.GetUtcNow();
+        await SettleAndWriteAsync(now);
+        var (start, end) = BudgetPeriods.Containing(Quota.Limits, now);
+        return new SpendStatus(
+            start,
+            end,
+            Quota.CommittedMicros,
+            Reserved(static _ => true),
+            Quota.Limits?.BudgetMicros ?? 0,
+            SoftLimitReached(),
+            new Dictionary<string, long>(Quota.ClientCommittedMicros),
+            new Dictionary<string, long>(Quota.KindCommittedMicros),
+            Quota.Reservations.Count,
+            RemainingMicros());
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == RolloverReminderName)
+        {
+            await SettleAndWriteAsync(time.GetUtcNow());
+        }
+    }
+
+    private async Task OnExpiryTimerAsync(CancellationToken cancellationToken)
+    {
+        await SettleAndWriteAsync(time.GetUtcNow());
+        ScheduleExpiry();
+    }
+
+    private (SpendDenial Denial, TimeSpan? RetryAfter) Decide(SpendReservationRequest request, DateTimeOffset now)
+    {
+        if (Quota.Limits is not { } limits)
+        {
+            return (request.Paid ? SpendDenial.NoLimits : SpendDenial.None, null);
+        }
+
+        // Budgets first: waiting out a rate window does not help a request the budget refuses.
+        if ((request.Paid || !limits.EdgeContinuesOverBudget) && BudgetDenial(limits, request) is var budget and not SpendDenial.None)
+        {
+            return (budget, null);
+        }
+
+        if (_rates.RequestWait(limits.RequestsPerMinute, now) is { } requestWait)
+        {
+            return (SpendDenial.RequestRateExceeded, requestWait);
+        }
+
+        if (_rates.TokenWait(limits.TokensPerMinute, request.Tokens, now) is { } tokenWait)
+        {
+            return (SpendDenial.TokenRateExceeded, tokenWait == TimeSpan.MaxValue ? null : tokenWait);
+        }
+
+        return (SpendDenial.None, null);
+    }
+
+    private SpendDenial BudgetDenial(TenantLimits limits, SpendReservationRequest request)
+    {
+        // Paid work needs room for its worst case; free work (asked only when the tenant stops it at the limit)
+        // needs the budget not to be used up.
+        var needed = request.Paid ? request.MaxCostMicros : 1;
+        if (Headroom(limits.BudgetMicros, Quota.CommittedMicros, Reserved(static _ => true)) < needed)
+        {
+            return SpendDenial.BudgetExhausted;
+        }
+
+        var client = request.ClientId;
+        if (limits.ClientBudgetsMicros?.TryGetValue(client, out var clientBudget) == true
+            && Headroom(clientBudget, Quota.ClientCommittedMicros.GetValueOrDefault(client), Reserved(r => r.Request.ClientId == client)) < needed)
+        {
+            return SpendDenial.ClientBudgetExhausted;
+        }
+
+        var kind = request.Kind;
+        if (limits.KindBudgetsMicros?.TryGetValue(kind, out var kindBudget) == true
+            && Headroom(kindBudget, Quota.KindCommittedMicros.GetValueOrDefault(kind), Reserved(r => r.Request.Kind == kind)) < needed)
+        {
+            return SpendDenial.KindBudgetExhausted;
+        }
+
+        return SpendDenial.None;
+    }
+
+    /// <summary>
+    /// What a commit charges: the actual cost, up to the reservation's own hold plus whatever its budgets have left
+    /// that no other reservation holds (the least of that over the tenant, client and kind budgets). With the limits
+    /// unchanged since the reservation, an actual cost within the reserved maximum is always charged in full.
+    /// </summary>
+    private long ChargeFor(OpenReservation reservation, long actualCostMicros)
+    {
+        if (!reservation.Request.Paid)
+        {
+            return 0;
+        }
+
+        if (Quota.Limits is not { } limits)
+        {
+            return Math.Min(actualCostMicros, reservation.HeldMicros);
+        }
+
+        var held = reservation.HeldMicros;
+        var client = reservation.Request.ClientId;
+        var kind = reservation.Request.Kind;
+        var room = Headroom(limits.BudgetMicros, Quota.CommittedMicros, Reserved(static _ => true) - held);
+        if (limits.ClientBudgetsMicros?.TryGetValue(client, out var clientBudget) == true)
+        {
+            room = Math.Min(room, Headroom(clientBudget, Quota.ClientCommittedMicros.GetValueOrDefault(client), Reserved(r => r.Request.ClientId == client) - held));
+        }
+
+        if (limits.KindBudgetsMicros?.TryGetValue(kind, out var kindBudget) == true)
+        {
+            room = Math.Min(room, Headroom(kindBudget, Quota.KindCommittedMicros.GetValueOrDefault(kind), Reserved(r => r.Request.Kind == kind) - held));
+        }
+
+        return Math.Clamp(actualCostMicros, 0, Math.Max(room, 0));
+    }
+
+    /// <summary>Rolls the period over and expires reservations past their TTL. Returns whether state changed.</summary>
+    private bool Settle(DateTimeOffset now)
+    {
+        var changed = AdvancePeriod(now);
+        foreach (var reservation in Quota.Reservations.Values.Where(r => r.ExpiresAt <= now).ToList())
+        {
+            Quota.Reservations.Remove(reservation.ReservationId);
+            LogReservationExpired(logger, TenantId, reservation.ReservationId, reservation.Request.RequestId, reservation.Request.ClientId, reservation.HeldMicros);
+            changed = true;
+        }
+
+        return changed;
+    }
+
+    private async Task SettleAndWriteAsync(DateTimeOffset now)
+    {
+        if (Settle(now))
+        {
+            await WriteStateAsync();
+            ScheduleExpiry();
+        }
+    }
+
+    /// <summary>
+    /// Moves to the period containing <paramref name="now"/> under the current limits; a later period starts with
+    /// nothing committed (the ledger keeps the history). Open reservations carry over and count in the new period.
+    /// </summary>
+    private bool AdvancePeriod(DateTimeOffset now)
+    {
+        var (start, _) = BudgetPeriods.Containing(Quota.Limits, now);
+        if (Quota.PeriodStart == start)
+        {
+            return false;
+        }
+
+        if (Quota.PeriodStart is { } previous && start > previous)
+        {
+            LogPeriodRolledOver(logger, TenantId, previous, start, Quota.CommittedMicros);
+            Quota.CommittedMicros = 0;
+            Quota.ClientCommittedMicros.Clear();
+            Quota.KindCommittedMicros.Clear();
+        }
+
+        Quota.PeriodStart = start;
+        return true;
+    }
+
+    /// <summary>Counts reservations whose ledger row was written before a crash kept their state write from happening.</summary>
+    private async Task<bool> ReconcileWithLedgerAsync(CancellationToken cancellationToken)
+    {
+        if (Quota.Reservations.Count == 0)
+        {
+            return false;
+        }
+
+        var charged = await _ledger.FindAsync(TenantId, Quota.Reservations.Keys.ToList(), cancellationToken);
+        foreach (var entry in charged)
+        {
+            if (Quota.Reservations.Remove(entry.ReservationId, out var reservation))
+            {
+                AddCommitted(reservation.Request, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
+                LogReconciled(logger, TenantId, entry.ReservationId, entry.CostMicros);
+            }
+        }
+
+        return charged.Count > 0;
+    }
+
+    private void AddCommitted(SpendReservationRequest request, long micros)
+    {
+        if (micros == 0)
+        {
+            return;
+        }
+
+        Quota.CommittedMicros += micros;
+        Quota.ClientCommittedMicros[request.ClientId] = Quota.ClientCommittedMicros.GetValueOrDefault(request.ClientId) + micros;
+        Quota.KindCommittedMicros[request.Kind] = Quota.KindCommittedMicros.GetValueOrDefault(request.Kind) + micros;
+    }
+
+    private async Task WriteStateAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            // The write may or may not have landed, and the ETag is no longer known: start again from storage.
+            LogStateWriteFailed(logger, ex, TenantId);
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private void ScheduleExpiry()
+    {
+        if (_expiryTimer is null)
+        {
+            return;
+        }
+
+        if (Quota.Reservations.Count == 0)
+        {
+            _expiryTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var due = Quota.Reservations.Values.Min(r => r.ExpiresAt) - time.GetUtcNow();
+        _expiryTimer.Change((due > TimeSpan.Zero ? due : TimeSpan.Zero) + ExpirySlack, Timeout.InfiniteTimeSpan);
+    }
+
+    private long Reserved(Func<OpenReservation, bool> predicate)
+    {
+        long total = 0;
+        foreach (var reservation in Quota.Reservations.Values)
+        {
+            if (predicate(reservation))
+            {
+                total += reservation.HeldMicros;
+            }
+        }
+
+        return total;
+    }
+
+    private long RemainingMicros() =>
+        Quota.Limits is { } limits ? Math.Max(0, Headroom(limits.BudgetMicros, Quota.CommittedMicros, Reserved(static _ => true))) : 0;
+
+    private bool SoftLimitReached() =>
+        Quota.Limits is { } limits
+        && (Int128)(Quota.CommittedMicros + Reserved(static _ => true)) * 100 >= (Int128)limits.BudgetMicros * limits.SoftLimitPercent;
+
+    private DateTimeOffset PeriodEnd(DateTimeOffset now) => BudgetPeriods.Containing(Quota.Limits, now).End;
+
+    private SpendReservation Granted(OpenReservation reservation, DateTimeOffset now) =>
+        new(true, reservation.ReservationId, SpendDenial.None, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), ExpiresAt: reservation.ExpiresAt);
+
+    private SpendCharge Charge(string reservationId, SpendCommitOutcome outcome, long charged, long actual, DateTimeOffset now) =>
+        new(reservationId, outcome, charged, actual, charged < actual, RemainingMicros(), SoftLimitReached(), PeriodEnd(now));
+
+    private static long Headroom(long budget, long committed, long reserved) =>
+        (long)Int128.Clamp((Int128)budget - committed - reserved, long.MinValue, long.MaxValue);
 }

@@ -238,7 +238,9 @@ public sealed class EmbeddingsApiTests(OutpostClusterFixture fixture) : IAsyncLi
             .Select(r => Enumerable.Range(0, 1 + (r % 4)).Select(t => Text(r, t)).ToArray())
             .ToList();
 
-        var replies = await Task.WhenAll(requests.Select(texts => InferenceApi.EmbedAsync(Cluster.Http, texts)));
+        using var http = InferenceApi.ClientFor(Cluster, "isolation-" + Guid.NewGuid().ToString("N"));
+
+        var replies = await Task.WhenAll(requests.Select(texts => InferenceApi.EmbedAsync(http, texts)));
 
         for (var r = 0; r < requests.Count; r++)
         {
@@ -268,8 +270,9 @@ public sealed class EmbeddingsApiTests(OutpostClusterFixture fixture) : IAsyncLi
     public async Task CreateEmbeddings_200ConcurrentRequests_AreSpreadOverBothDevices()
     {
         var id = Guid.NewGuid().ToString("N");
+        using var http = InferenceApi.ClientFor(Cluster, "spread-" + id);
 
-        var replies = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => InferenceApi.EmbedAsync(Cluster.Http, [$"spread {i} {id}"])));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => InferenceApi.EmbedAsync(http, [$"spread {i} {id}"])));
 
         var devices = replies.GroupBy(r => r.Device).ToDictionary(g => g.Key, g => g.Count());
         var summary = string.Join(", ", devices.Select(d => $"{d.Key}={d.Value}"));
@@ -278,7 +281,7 @@ public sealed class EmbeddingsApiTests(OutpostClusterFixture fixture) : IAsyncLi
     }
 
     private EmbeddingClient CreateOpenAiClient() =>
-        new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(Cluster.Http.BaseAddress!, "/v1") })
+        new OpenAIClient(new ApiKeyCredential(InferenceApi.TokenFor(Cluster, "openai-sdk")), new OpenAIClientOptions { Endpoint = new Uri(Cluster.Http.BaseAddress!, "/v1") })
             .GetEmbeddingClient(InferenceApi.Model);
 
     private static string Header(System.ClientModel.Primitives.PipelineResponse response, string name) =>

@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Outpost.Gateway.Identity;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Grains.Inference;
+using Outpost.Testing.Cluster;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Inference;
@@ -22,6 +24,26 @@ internal static class InferenceApi
 
     /// <summary>The first values of the reference sentence's vector, as sentence-transformers computes them.</summary>
     public static readonly float[] ReferencePrefix = [0.06766f, 0.06350f, 0.04871f, 0.07930f, 0.03745f];
+
+    /// <summary>
+    /// Gateway configuration for clusters that load-test: the per-client rate limit would otherwise answer 429 to the
+    /// load itself.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> NoRateLimit { get; } = new Dictionary<string, string?>
+    {
+        ["Limits:RequestsPerSecond"] = "1000000",
+        ["Limits:Burst"] = "1000000",
+    };
+
+    /// <summary>
+    /// A token for the cluster's default tenant with the inference scopes, under its own client id: the gateway's rate
+    /// limit is per client, so a test that sends a burst must not share its bucket with the other tests.
+    /// </summary>
+    public static string TokenFor(OutpostCluster cluster, string clientId) =>
+        cluster.IssueDevelopmentToken(OutpostCluster.DefaultTenant, [Scopes.EmbedCreate, Scopes.InferCreate], clientId: clientId);
+
+    /// <summary>An HTTP client of its own (see <see cref="TokenFor"/>).</summary>
+    public static HttpClient ClientFor(OutpostCluster cluster, string clientId) => cluster.CreateHttpClient(TokenFor(cluster, clientId));
 
     public static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, string json) =>
         http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));

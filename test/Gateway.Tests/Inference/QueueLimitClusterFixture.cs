@@ -23,7 +23,7 @@ public sealed class QueueLimitClusterFixture : IAsyncLifetime
 
     public OutpostCluster Cluster => _cluster ?? throw new InvalidOperationException("Not initialized.");
 
-    public static Dictionary<string, string?> NoCache => new() { ["Embeddings:Cache:Enabled"] = "false" };
+    public static Dictionary<string, string?> NoCache => new(InferenceApi.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" };
 
     public async Task InitializeAsync()
     {

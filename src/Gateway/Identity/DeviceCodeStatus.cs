@@ -1,0 +1,9 @@
+namespace Outpost.Gateway.Identity;
+
+public enum DeviceCodeStatus
+{
+    Pending,
+    Approved,
+    Denied,
+    Consumed,
+}
