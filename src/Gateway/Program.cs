@@ -1,7 +1,11 @@
-using Outpost.Gateway.Endpoints;
+using Outpost.Gateway.Cli;
 using Outpost.Gateway.Extensions;
-using Outpost.ServiceDefaults.Health;
 using Outpost.ServiceDefaults.Hosting;
+
+if (AdminCli.IsCommand(args))
+{
+    return await AdminCli.RunAsync(args);
+}
 
 return await OutpostProcess.RunAsync("outpost-gateway", async () =>
 {
@@ -12,9 +16,6 @@ return await OutpostProcess.RunAsync("outpost-gateway", async () =>
     var app = builder.Build();
     app.UseGatewayErrorHandling();
     app.UseGatewaySecurity();
-    app.MapHealthEndpoints();
-    app.MapDevicesApi();
-    app.MapEmbeddingsApi();
-    app.MapInferApi();
+    app.MapGatewayEndpoints();
     await app.RunAsync();
 });

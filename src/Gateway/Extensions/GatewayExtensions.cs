@@ -1,5 +1,7 @@
 using Outpost.Gateway.Embeddings;
+using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Errors;
+using Outpost.Gateway.Identity;
 using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Clustering;
@@ -19,6 +21,7 @@ public static class GatewayExtensions
         builder.UseOutpostHttpEndpoint(DefaultHttpPort);
         builder.AddOutpostClusterClient();
         builder.AddOutpostAuthentication();
+        builder.AddOutpostIdentity();
         builder.AddOutpostLimits();
         builder.Services.AddClientReadiness();
         builder.AddValidatedOptions<RoutingOptions>(RoutingOptions.Section);
@@ -36,6 +39,13 @@ public static class GatewayExtensions
             context.ProblemDetails.Extensions.Remove("exception");
         });
         builder.Services.AddExceptionHandler<ClusterExceptionHandler>();
+
+        // Unreadable bodies must reach the exception handler, which names the field, in every environment.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+
+        // A caller's mistake is answered, not logged as an application error.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = context =>
+            context.Exception is BadHttpRequestException or ProblemException or InsufficientScopeException);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         return builder;
     }
@@ -44,6 +54,18 @@ public static class GatewayExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Every endpoint of the gateway, each behind the scope it needs.</summary>
+    public static WebApplication MapGatewayEndpoints(this WebApplication app)
+    {
+        app.MapHealthEndpoints();
+        app.MapOAuthApi();
+        app.MapAdminApi().RequireAuthorization(Scopes.Admin);
+        app.MapDevicesApi();
+        app.MapEmbeddingsApi();
+        app.MapInferApi();
         return app;
     }
 

@@ -14,6 +14,7 @@ public sealed partial class DeviceCatalog(
     private readonly SemaphoreSlim _refreshNow = new(0, 1);
     private volatile IReadOnlyList<DeviceSummary> _devices = [];
     private volatile IReadOnlyDictionary<string, string> _assignments = new Dictionary<string, string>();
+    private readonly Dictionary<string, CancellationTokenSource> _online = new(StringComparer.Ordinal);
 
     public IReadOnlyList<DeviceSummary> Devices => _devices;
 
@@ -32,6 +33,24 @@ public sealed partial class DeviceCatalog(
         return _devices;
     }
 
+    /// <summary>
+    /// A token cancelled when <paramref name="deviceId"/> goes offline, so calls in flight to a dead device end as soon
+    /// as the cluster knows, instead of waiting out the response timeout.
+    /// </summary>
+    public CancellationToken OfflineToken(string deviceId)
+    {
+        lock (_online)
+        {
+            if (!_online.TryGetValue(deviceId, out var source))
+            {
+                source = new CancellationTokenSource();
+                _online[deviceId] = source;
+            }
+
+            return source.Token;
+        }
+    }
+
     /// <summary>Asks for a refresh before the next interval, e.g. after a device failed.</summary>
     public void RequestRefresh()
     {
@@ -47,6 +66,14 @@ public sealed partial class DeviceCatalog(
 
     public override void Dispose()
     {
+        lock (_online)
+        {
+            foreach (var source in _online.Values)
+            {
+                source.Dispose();
+            }
+        }
+
         _refreshNow.Dispose();
         base.Dispose();
     }
@@ -61,6 +88,7 @@ public sealed partial class DeviceCatalog(
                 _assignments = await assignments.LoadAsync(stoppingToken);
                 _devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
                 _loaded.TrySetResult();
+                CancelOffline(_devices);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -75,6 +103,26 @@ public sealed partial class DeviceCatalog(
             {
                 return;
             }
+        }
+    }
+
+    private void CancelOffline(IReadOnlyList<DeviceSummary> devices)
+    {
+        var online = devices.Where(d => d.Online).Select(d => d.Record.Registration.DeviceId).ToHashSet(StringComparer.Ordinal);
+        List<CancellationTokenSource> gone = [];
+        lock (_online)
+        {
+            foreach (var (deviceId, source) in _online.Where(kv => !online.Contains(kv.Key)).ToList())
+            {
+                _online.Remove(deviceId);
+                gone.Add(source);
+            }
+        }
+
+        foreach (var source in gone)
+        {
+            source.Cancel();
+            source.Dispose();
         }
     }
 

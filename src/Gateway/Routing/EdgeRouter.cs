@@ -102,9 +102,10 @@ public sealed partial class EdgeRouter(
             var state = _states.GetOrAdd(deviceId, _ => new DeviceState());
             state.Begin();
             var started = Stopwatch.GetTimestamp();
+            using var callToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, catalog.OfflineToken(deviceId));
             try
             {
-                var result = await call(cluster.GetGrain<IEdgeDeviceGrain>(deviceId), cancellationToken);
+                var result = await call(cluster.GetGrain<IEdgeDeviceGrain>(deviceId), callToken.Token);
                 state.Succeeded(Stopwatch.GetElapsedTime(started));
                 return result;
             }
@@ -124,7 +125,7 @@ public sealed partial class EdgeRouter(
             {
                 throw ProblemException.BadRequest(ex.Message);
             }
-            catch (Exception ex) when (IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when ((IsUnavailable(ex) || ex is OperationCanceledException) && !cancellationToken.IsCancellationRequested)
             {
                 state.Penalize(time.GetUtcNow() + options.Value.FailurePenalty);
                 catalog.RequestRefresh();

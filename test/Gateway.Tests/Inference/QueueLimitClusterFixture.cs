@@ -7,7 +7,8 @@ namespace Outpost.Gateway.Tests.Inference;
 
 /// <summary>
 /// A one-device cluster with tight queues: at most 4 texts waiting for the embedding model (in batches of 4), 20
-/// completions waiting for the LLM, served by a stand-in for the HAT's server. No cache, so every request queues.
+/// completions waiting for the LLM, served by a stand-in for the HAT's server. No cache, so every request queues, and
+/// no rate limit, so the gateway passes the whole burst on to the device.
 /// </summary>
 public sealed class QueueLimitClusterFixture : IAsyncLifetime
 {
@@ -23,7 +24,8 @@ public sealed class QueueLimitClusterFixture : IAsyncLifetime
 
     public OutpostCluster Cluster => _cluster ?? throw new InvalidOperationException("Not initialized.");
 
-    public static Dictionary<string, string?> NoCache => new(InferenceApi.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" };
+    /// <summary>The gateway's configuration for these load tests: no embedding cache, no per-client rate limit.</summary>
+    public static Dictionary<string, string?> LoadGatewayConfiguration => new(InferenceApi.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" };
 
     public async Task InitializeAsync()
     {
@@ -39,7 +41,7 @@ public sealed class QueueLimitClusterFixture : IAsyncLifetime
                 ["Inference:Queue:MaxGenerationQueueDepth"] = "20",
                 ["Inference:Hailo:BaseUrl"] = _hailo.BaseUrl.ToString(),
             },
-            GatewayConfiguration = NoCache,
+            GatewayConfiguration = LoadGatewayConfiguration,
         });
     }
 

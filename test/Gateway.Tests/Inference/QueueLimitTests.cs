@@ -108,7 +108,7 @@ public sealed class QueueLimitTests(QueueLimitClusterFixture fixture) : IClassFi
                 ["Inference:Queue:MaxGenerationQueueDepth"] = "1",
                 ["Inference:Hailo:BaseUrl"] = hailo.BaseUrl.ToString(),
             },
-            GatewayConfiguration = QueueLimitClusterFixture.NoCache,
+            GatewayConfiguration = QueueLimitClusterFixture.LoadGatewayConfiguration,
         });
         await InferenceApi.WaitUntilServedAsync(cluster.Http, "/v1/infer", GenerateJson("warm up"));
 

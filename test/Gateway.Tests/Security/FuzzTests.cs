@@ -42,7 +42,10 @@ public sealed class FuzzTests(SecuredClusterFixture fixture)
                 using var response = await client.SendAsync(request, cancellationToken);
                 var status = (int)response.StatusCode;
                 var type = response.Content.Headers.ContentType?.MediaType;
-                var ok = status is >= 200 and < 300 || (status is >= 400 and < 500 && type == "application/problem+json");
+                // A NUL in the path is refused by Kestrel's HTTP parser before the application sees the request; that
+                // bare 400 is the protocol's answer, and the only one here not written by the gateway.
+                var protocolError = status == 400 && request.RequestUri!.OriginalString.Contains("%00", StringComparison.Ordinal);
+                var ok = status is >= 200 and < 300 || (status is >= 400 and < 500 && (type == "application/problem+json" || protocolError));
                 if (!ok)
                 {
                     var text = await response.Content.ReadAsStringAsync(cancellationToken);
