@@ -97,6 +97,29 @@ pg_create_database "$pg_port" "$password_file" outpost
 export ConnectionStrings__Outpost="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=postgres;Password=$(cat "$password_file")"
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
 
+# Development security: a master key for the signing keys, the gateway's address as issuer, day-long tokens.
+export Security__Issuer="http://127.0.0.1:$gateway_port"
+export Security__MasterKeyFile="$data_dir/master.key"
+export Security__CreateMasterKeyFile=true
+export Security__AccessTokenLifetime=12:00:00
+
+# The dev tenant and its clients are created once and kept in the data directory; tokens are issued on every start.
+outpost() { dotnet "$(bin Gateway)" "$@"; }
+dev_client() {
+  local tenant=$1 name=$2 scopes=$3 file="$data_dir/$2.client"
+  if [[ ! -s "$file" ]]; then
+    outpost client create "$tenant" "$name" --scopes "$scopes" --public | awk '/^client_id:/ {print $2}' > "$file"
+    [[ -s "$file" ]] || die "could not create the $name client"
+  fi
+  outpost token issue "$tenant" "$(cat "$file")" --scopes "$scopes" --lifetime 12:00:00 --out "$data_dir/$name.token" >/dev/null \
+    || die "could not issue the $name token"
+}
+if ! outpost tenant list | grep -q '^dev '; then
+  outpost tenant create dev --name Development >/dev/null || die "could not create the dev tenant"
+fi
+dev_client system dev-admin "admin audit:read spend:read tasks:read"
+dev_client dev cowork "embed:create infer:create code:execute tasks:read"
+
 start() {
   local name=$1; shift
   # Prefix every line so the interleaved output says who wrote it; keep a copy per process.
@@ -133,8 +156,10 @@ Outpost is running.
   PostgreSQL: 127.0.0.1:$pg_port, database outpost (password in $password_file)
   Logs:       $data_dir/logs/
 
-Try:  curl -s http://127.0.0.1:$gateway_port/v1/devices
-      curl -s http://127.0.0.1:$gateway_port/v1/embeddings -H 'content-type: application/json' -d '{"model":"all-MiniLM-L6-v2","input":"hello"}'
+  Tokens:     $data_dir/cowork.token (tenant dev: embed:create infer:create code:execute tasks:read)
+              $data_dir/dev-admin.token (tenant system: admin audit:read spend:read tasks:read)
+
+Try:  curl -s http://127.0.0.1:$gateway_port/v1/embeddings -H "Authorization: Bearer \$(cat $data_dir/cowork.token)" -H 'content-type: application/json' -d '{"model":"all-MiniLM-L6-v2","input":"hello"}'
 
 Press Ctrl-C to stop everything.
 EOF

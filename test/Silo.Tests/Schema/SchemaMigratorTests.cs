@@ -16,6 +16,8 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0001_orleans_clustering",
         "0002_orleans_persistence",
         "0003_orleans_reminders",
+        "0004_outpost_identity",
+        "0005_outpost_spend",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -25,7 +27,14 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "orleansquery",
         "orleansreminderstable",
         "orleansstorage",
+        "outpost_clients",
+        "outpost_device_assignments",
+        "outpost_device_codes",
         "outpost_schema_version",
+        "outpost_signing_keys",
+        "outpost_spend_ledger",
+        "outpost_tenant_admins",
+        "outpost_tenants",
     ];
 
     // Every key the Orleans 10.4.2 ADO.NET clustering, persistence and reminder providers look up.
@@ -69,7 +78,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Equal(ExpectedQueryKeys.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text || ':' || name FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1:0001_orleans_clustering", "2:0002_orleans_persistence", "3:0003_orleans_reminders"], versions);
+        Assert.Equal(ExpectedMigrations.Select(name => $"{int.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture)}:{name}"), versions);
     }
 
     [Fact]
@@ -127,7 +136,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains(results, r => r.Applied.Count == ExpectedMigrations.Length);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1", "2", "3"], versions);
+        Assert.Equal(ExpectedMigrations.Select(name => int.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture)), versions);
     }
 
     [Fact]
@@ -147,7 +156,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1", "2"], versions);
+        Assert.Equal(["1", "2", "4", "5"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);
