@@ -22,6 +22,7 @@ public static class OutpostDefaults
         // Orleans narrates its start-up at Information; operators want Outpost's own messages and Orleans' warnings.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         // A failed start is reported once, as one line, by OutpostProcess; the host's own copy is a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         return builder;

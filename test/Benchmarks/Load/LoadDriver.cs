@@ -15,9 +15,10 @@ namespace Outpost.Benchmarks.Load;
 public static class LoadDriver
 {
     private const string Usage = """
-        Usage: load [--url URL] [--model NAME] [--concurrency 1,8,32] [--seconds N] [--warmup N] [--batches 1,8,32,64] [--skip-inproc]
+        Usage: load [--url URL] [--token-file FILE] [--model NAME] [--concurrency 1,8,32] [--seconds N] [--warmup N] [--batches 1,8,32,64] [--skip-inproc]
 
           --url          the gateway (default http://127.0.0.1:8080), started with ./run.sh
+          --token-file   a bearer token with embed:create (./run.sh writes .data/cowork.token)
           --model        the embedding model (default all-MiniLM-L6-v2)
           --concurrency  concurrent single-sentence requests, one run per level (default 1,8,32)
           --seconds      measured seconds per run (default 20)
@@ -60,6 +61,10 @@ public static class LoadDriver
             BaseAddress = settings.Url,
             Timeout = TimeSpan.FromSeconds(60),
         };
+        if (settings.Token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", settings.Token);
+        }
         foreach (var concurrency in settings.Concurrency)
         {
             await MeasureGatewayAsync(http, settings, concurrency);

@@ -11,7 +11,8 @@ public sealed record LoadSettings(
     TimeSpan Duration,
     TimeSpan Warmup,
     bool SkipInProcess,
-    bool Help)
+    bool Help,
+    string? Token = null)
 {
     public static LoadSettings Parse(string[] args)
     {
@@ -33,6 +34,7 @@ public sealed record LoadSettings(
                 "--seconds" => settings with { Duration = TimeSpan.FromSeconds(Numbers("--seconds", Value())[0]) },
                 "--warmup" => settings with { Warmup = TimeSpan.FromSeconds(Numbers("--warmup", Value(), allowZero: true)[0]) },
                 "--skip-inproc" => settings with { SkipInProcess = true },
+                "--token-file" => settings with { Token = ReadToken(Value()) },
                 "-h" or "--help" => settings with { Help = true },
                 _ => throw new FormatException($"unknown option '{args[i]}'."),
             };
@@ -40,6 +42,9 @@ public sealed record LoadSettings(
 
         return settings;
     }
+
+    private static string ReadToken(string path) =>
+        File.Exists(path) ? File.ReadAllText(path).Trim() : throw new FormatException($"--token-file: '{path}' does not exist.");
 
     private static List<int> Numbers(string option, string value, bool allowZero = false)
     {

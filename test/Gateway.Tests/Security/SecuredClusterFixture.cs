@@ -31,6 +31,7 @@ public sealed class SecuredClusterFixture : IAsyncLifetime
                 ["Limits:RequestsPerSecond"] = "100000",
                 ["Limits:Burst"] = "100000",
                 ["Limits:AnonymousRequestsPerSecond"] = "100000",
+                ["Security:DeviceFlow:IntervalSeconds"] = "1",
             },
         });
 
