@@ -17,7 +17,7 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
     private readonly Queue<WorkItem> _pending = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _worker;
+    private readonly Thread _worker;
     private int _depth;
     private int _wake;
     private double _latencyMs;
@@ -30,7 +30,10 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
         _options = options;
         _metrics = metrics;
         _logger = logger;
-        _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // The model runs synchronously for milliseconds at a time: on a thread of its own it never takes a thread-pool
+        // thread away from the silo's networking and grain turns, which on a two-core device made every request slower.
+        _worker = new Thread(Run) { IsBackground = true, Name = $"embeddings:{backend.Model}" };
+        _worker.Start();
     }
 
     public IEmbeddingBackend Backend => _backend;
@@ -91,7 +94,7 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        await _worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.Run(_worker.Join);
         lock (_pending)
         {
             while (_pending.TryDequeue(out var item))
@@ -120,7 +123,7 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
         item.Completion.TrySetCanceled();
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<WorkItem>();
         var texts = new List<string>();
@@ -128,7 +131,7 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
         {
             try
             {
-                await _signal.WaitAsync(_stopping.Token);
+                _signal.Wait(_stopping.Token);
             }
             catch (OperationCanceledException)
             {
@@ -146,7 +149,7 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
 
                 if (texts.Count < _options.MaxBatchSize && _options.MaxBatchWait > TimeSpan.Zero)
                 {
-                    await Task.Delay(_options.MaxBatchWait);
+                    Thread.Sleep(_options.MaxBatchWait);
                     Take(batch, texts);
                 }
 

@@ -10,7 +10,8 @@ public sealed record DeviceResponse(
     IReadOnlyList<string> Capabilities,
     IReadOnlyList<DeviceModelResponse> Models,
     string SoftwareVersion,
-    string HostName)
+    string HostName,
+    DeviceLoadResponse? Load = null)
 {
     public const string Online = "online";
     public const string Offline = "offline";

@@ -72,6 +72,9 @@ public static class DevicesEndpoints
             registration.Capabilities,
             registration.Models.Select(m => new DeviceModelResponse(m.Name, m.Task, m.Backend)).ToList(),
             registration.SoftwareVersion,
-            registration.HostName);
+            registration.HostName,
+            record.Load is { } load
+                ? new DeviceLoadResponse(load.EmbeddingQueueDepth, load.GenerationQueueDepth, Math.Round(load.EmbeddingLatencyMs, 2), Math.Round(load.GenerationLatencyMs, 2), load.LastBatchSize)
+                : null);
     }
 }
