@@ -6,6 +6,7 @@ using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
+using Outpost.Gateway.Spending;
 
 namespace Outpost.Gateway.Endpoints;
 
@@ -25,7 +26,7 @@ public static class EmbeddingsEndpoints
     }
 
     public static async Task<Ok<EmbeddingsResponse>> CreateEmbeddingsAsync(
-        EmbeddingsRequest request, EmbeddingService embeddings, IOptions<EmbeddingsOptions> options, HttpContext context)
+        EmbeddingsRequest request, EmbeddingService embeddings, SpendGuard spend, IOptions<EmbeddingsOptions> options, HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -35,12 +36,35 @@ public static class EmbeddingsEndpoints
         var inputs = JsonFields.Inputs(request.Input, "input", limits.MaxInputs, limits.MaxInputCharacters);
 
         var caller = CallerContext.From(context.User);
-        var outcome = await embeddings.EmbedAsync(caller.Tenant, model, inputs, limits.TruncateLongInputs, context.RequestAborted);
+        var outcome = await EmbedMeteredAsync(embeddings, spend, context, caller.Tenant, model, inputs, limits.TruncateLongInputs);
         CheckDimensions(request.Dimensions, outcome, model);
-        WriteRoutingHeaders(context, outcome);
         var data = outcome.Vectors.Select((vector, index) => new EmbeddingData(index, Encode(vector, base64))).ToList();
         return TypedResults.Ok(new EmbeddingsResponse(data, model, new EmbeddingsUsage(outcome.PromptTokens, outcome.PromptTokens)));
     }
+
+    /// <summary>
+    /// Embeds with the request's worst case reserved first (every input at the model's full window) and the tokens
+    /// actually read committed after, so embedding spend is metered like any other work.
+    /// </summary>
+    public static async Task<EmbeddingOutcome> EmbedMeteredAsync(
+        EmbeddingService embeddings, SpendGuard spend, HttpContext context, string tenant, string model, IReadOnlyList<string> inputs, bool truncate)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(spend);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var (flat, price) = (spend.Prices.EdgeRequestMicros, spend.Prices.EdgeEmbeddingTokenMicros);
+        var maxTokens = inputs.Count * WorstCaseTokensPerInput;
+        await using var ticket = await spend.ReserveAsync(
+            context, new SpendEstimate("embed", "edge", flat + (price * maxTokens), maxTokens), context.RequestAborted);
+        var outcome = await embeddings.EmbedAsync(tenant, model, inputs, truncate, context.RequestAborted);
+        var charge = await ticket.CommitAsync(flat + (price * outcome.PromptTokens), outcome.PromptTokens, 0);
+        WriteRoutingHeaders(context, outcome);
+        SpendGuard.WriteCharge(context, charge, outcome.DeviceId is null ? "cache" : $"edge:{outcome.DeviceId}");
+        return outcome;
+    }
+
+    /// <summary>No embedding model on the devices reads more than this many tokens per input.</summary>
+    private const int WorstCaseTokensPerInput = 512;
 
     /// <summary>True for <c>base64</c>, false for <c>float</c> or nothing.</summary>
     public static bool ParseEncoding(string? format, string field) => format switch

@@ -6,6 +6,7 @@ using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
+using Outpost.Gateway.Spending;
 using Outpost.Gateway.Routing;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Grains.Inference;
@@ -28,7 +29,7 @@ public static class InferEndpoints
     }
 
     public static async Task<Ok<object>> InferAsync(
-        InferRequest request, EmbeddingService embeddings, EdgeRouter router, IOptions<EmbeddingsOptions> options, HttpContext context)
+        InferRequest request, EmbeddingService embeddings, EdgeRouter router, SpendGuard spend, IOptions<EmbeddingsOptions> options, HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,14 +42,15 @@ public static class InferEndpoints
         // The scope depends on the task: embedding needs embed:create, generation infer:create.
         return request.Task switch
         {
-            DeviceTasks.Embed => TypedResults.Ok<object>(await EmbedAsync(request.Payload, embeddings, options.Value, context)),
-            DeviceTasks.Generate => TypedResults.Ok<object>(await GenerateAsync(request.Payload, router, context)),
+            DeviceTasks.Embed => TypedResults.Ok<object>(await EmbedAsync(request.Payload, embeddings, spend, options.Value, context)),
+            DeviceTasks.Generate => TypedResults.Ok<object>(await GenerateAsync(request.Payload, router, spend, context)),
             null => throw ProblemException.BadRequest("task is required: 'embed' or 'generate'."),
             _ => throw ProblemException.BadRequest($"task '{request.Task}' is not one of: embed, generate."),
         };
     }
 
-    private static async Task<InferEmbedResponse> EmbedAsync(JsonElement payload, EmbeddingService embeddings, EmbeddingsOptions limits, HttpContext context)
+    private static async Task<InferEmbedResponse> EmbedAsync(
+        JsonElement payload, EmbeddingService embeddings, SpendGuard spend, EmbeddingsOptions limits, HttpContext context)
     {
         CallerContext.RequireScope(context.User, Scopes.EmbedCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
@@ -56,8 +58,8 @@ public static class InferEndpoints
         var input = payload.TryGetProperty("input", out var value) ? value : default;
         var inputs = JsonFields.Inputs(input, "payload.input", limits.MaxInputs, limits.MaxInputCharacters);
 
-        var outcome = await embeddings.EmbedAsync(CallerContext.From(context.User).Tenant, model, inputs, limits.TruncateLongInputs, context.RequestAborted);
-        EmbeddingsEndpoints.WriteRoutingHeaders(context, outcome);
+        var outcome = await EmbeddingsEndpoints.EmbedMeteredAsync(
+            embeddings, spend, context, CallerContext.From(context.User).Tenant, model, inputs, limits.TruncateLongInputs);
         return new InferEmbedResponse(
             model,
             outcome.DeviceId ?? "cache",
@@ -65,7 +67,7 @@ public static class InferEndpoints
             new InferUsage(outcome.PromptTokens, 0));
     }
 
-    private static async Task<InferGenerateResponse> GenerateAsync(JsonElement payload, EdgeRouter router, HttpContext context)
+    private static async Task<InferGenerateResponse> GenerateAsync(JsonElement payload, EdgeRouter router, SpendGuard spend, HttpContext context)
     {
         CallerContext.RequireScope(context.User, Scopes.InferCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
@@ -76,9 +78,16 @@ public static class InferEndpoints
             ? JsonFields.Inputs(stopValue, "payload.stop", 16, 256)
             : null;
 
+        // Worst case: every character of the prompt a token, plus max_tokens written.
+        var (flat, price) = (spend.Prices.EdgeRequestMicros, spend.Prices.EdgeGenerationTokenMicros);
+        var worstTokens = messages.Sum(m => m.Content.Length) + maxTokens;
+        await using var ticket = await spend.ReserveAsync(
+            context, new SpendEstimate("generate", "edge", flat + (price * worstTokens), worstTokens), context.RequestAborted);
         var result = await router.GenerateAsync(
             CallerContext.From(context.User).Tenant, new GenerationRequest(model, messages, maxTokens, temperature, stop), context.RequestAborted);
+        var charge = await ticket.CommitAsync(flat + (price * (result.PromptTokens + result.CompletionTokens)), result.PromptTokens, result.CompletionTokens);
         context.Response.Headers[EmbeddingsEndpoints.DeviceHeader] = result.DeviceId;
+        SpendGuard.WriteCharge(context, charge, $"edge:{result.DeviceId}");
         return new InferGenerateResponse(model, result.DeviceId, result.Text, result.StopReason, new InferUsage(result.PromptTokens, result.CompletionTokens));
     }
 

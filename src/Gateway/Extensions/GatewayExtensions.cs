@@ -4,6 +4,7 @@ using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
 using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
+using Outpost.Gateway.Spending;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Health;
@@ -33,6 +34,9 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<EdgeRouter>();
         builder.Services.AddSingleton<EmbeddingCache>();
         builder.Services.AddSingleton<EmbeddingService>();
+        builder.AddValidatedOptions<PricingOptions>(PricingOptions.Section);
+        builder.Services.AddSingleton<SpendGuard>();
+        builder.Services.AddSingleton<Outpost.Grains.TenantQuotas.SpendLedger>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Type ??= Problems.TypeBase + "http-" + context.ProblemDetails.Status;
@@ -62,10 +66,11 @@ public static class GatewayExtensions
     {
         app.MapHealthEndpoints();
         app.MapOAuthApi();
-        app.MapAdminApi().RequireAuthorization(Scopes.Admin);
+        app.MapAdminApi().RequireAuthorization(Scopes.Admin).MapTenantLimitsApi();
         app.MapDevicesApi();
         app.MapEmbeddingsApi();
         app.MapInferApi();
+        app.MapSpendApi();
         return app;
     }
 

@@ -1,0 +1,93 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Outpost.Gateway.Errors;
+using Outpost.Gateway.Identity;
+using Outpost.Gateway.Security;
+using Outpost.Grains.TenantQuotas;
+
+namespace Outpost.Gateway.Endpoints;
+
+/// <summary>A tenant's budget and limits: set by the operators (tenant <c>system</c>), read by the tenant's admins.</summary>
+public static class TenantLimitsEndpoints
+{
+    public static RouteGroupBuilder MapTenantLimitsApi(this RouteGroupBuilder admin)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        admin.MapPut("/tenants/{tenant}/limits", SetLimitsAsync).WithName("SetTenantLimits").WithSummary("Sets a tenant's budget and limits.");
+        admin.MapGet("/tenants/{tenant}/limits", GetLimitsAsync).WithName("GetTenantLimits").WithSummary("Gets a tenant's budget and limits.");
+        return admin;
+    }
+
+    public static async Task<Ok<TenantLimits>> SetLimitsAsync(
+        string tenant, TenantLimitsRequest request, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (CallerContext.From(user).Tenant != OutpostClaims.SystemTenant)
+        {
+            throw new ProblemException(StatusCodes.Status403Forbidden, "system-only", "Operators only", "Only the system tenant's admins set budgets.");
+        }
+
+        await RequireTenantAsync(tenants, tenant, cancellationToken);
+        var period = request.Period switch
+        {
+            null or "monthly" => BudgetPeriod.Monthly,
+            "daily" => BudgetPeriod.Daily,
+            _ => throw ProblemException.BadRequest("period must be 'monthly' or 'daily'."),
+        };
+        var limits = new TenantLimits(
+            request.BudgetMicros,
+            period,
+            request.RequestsPerMinute,
+            request.TokensPerMinute,
+            request.SoftLimitPercent ?? 80,
+            request.CloudFallbackAllowed,
+            request.ClientBudgetsMicros,
+            request.KindBudgetsMicros,
+            request.ResetAtUtc ?? TimeSpan.Zero,
+            request.EdgeContinuesOverBudget ?? true);
+        if (limits.Validate() is { } problem)
+        {
+            throw ProblemException.BadRequest(problem);
+        }
+
+        await cluster.GetGrain<ITenantQuotaGrain>(tenant).SetLimitsAsync(limits);
+        return TypedResults.Ok(limits);
+    }
+
+    public static async Task<Results<Ok<TenantLimits>, ProblemHttpResult>> GetLimitsAsync(
+        string tenant, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, CancellationToken cancellationToken)
+    {
+        var caller = CallerContext.From(user);
+        if (caller.Tenant != OutpostClaims.SystemTenant && caller.Tenant != tenant)
+        {
+            return Problems.NotFound("tenant-not-found", "Tenant not found", $"No tenant '{tenant}'.");
+        }
+
+        await RequireTenantAsync(tenants, tenant, cancellationToken);
+        var limits = await cluster.GetGrain<ITenantQuotaGrain>(tenant).GetLimitsAsync();
+        return limits is null
+            ? Problems.NotFound("limits-not-set", "No limits", $"Tenant '{tenant}' has no budget or limits set.")
+            : TypedResults.Ok(limits);
+    }
+
+    private static async Task RequireTenantAsync(TenantStore tenants, string tenant, CancellationToken cancellationToken)
+    {
+        if (await tenants.FindAsync(tenant, cancellationToken) is null)
+        {
+            throw new ProblemException(StatusCodes.Status404NotFound, "tenant-not-found", "Tenant not found", $"No tenant '{tenant}'.");
+        }
+    }
+}
+
+/// <summary>The body of <c>PUT /v1/admin/tenants/{tenant}/limits</c>.</summary>
+public sealed record TenantLimitsRequest(
+    long BudgetMicros,
+    string? Period,
+    int RequestsPerMinute,
+    long TokensPerMinute,
+    int? SoftLimitPercent,
+    bool CloudFallbackAllowed,
+    IReadOnlyDictionary<string, long>? ClientBudgetsMicros,
+    IReadOnlyDictionary<string, long>? KindBudgetsMicros,
+    TimeSpan? ResetAtUtc,
+    bool? EdgeContinuesOverBudget);

@@ -1,0 +1,107 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Outpost.Gateway.Errors;
+using Outpost.Gateway.Security;
+using Outpost.Grains.TenantQuotas;
+
+namespace Outpost.Gateway.Spending;
+
+/// <summary>
+/// Reserves a request's worst-case cost in its tenant's quota grain before the work starts, and refuses it with 402
+/// (budget) or 429 (tenant rate) when the grain says no. The grain serializes every reservation, so no burst of
+/// concurrent requests can spend past the budget. Free edge work (zero price) reserves nothing.
+/// </summary>
+public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> pricing)
+{
+    public const string CostHeader = "X-Outpost-Cost";
+    public const string RemainingHeader = "X-Outpost-Budget-Remaining";
+    public const string TargetHeader = "X-Outpost-Target";
+
+    /// <summary>How long an unsettled reservation holds budget: longer than any request may run.</summary>
+    private static readonly TimeSpan ReservationTtl = TimeSpan.FromMinutes(15);
+
+    public PricingOptions Prices => pricing.Value;
+
+    public async Task<SpendTicket> ReserveAsync(HttpContext context, SpendEstimate estimate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(estimate);
+        if (estimate.MaxCostMicros == 0 && !estimate.IsCloud)
+        {
+            return new SpendTicket(null, null, estimate);
+        }
+
+        var caller = CallerContext.From(context.User);
+        var quota = cluster.GetGrain<ITenantQuotaGrain>(caller.Tenant);
+        if (estimate.IsCloud)
+        {
+            var limits = await quota.GetLimitsAsync().WaitAsync(cancellationToken);
+            if (limits is not { CloudFallbackAllowed: true })
+            {
+                throw new ProblemException(
+                    StatusCodes.Status402PaymentRequired, "cloud-not-allowed", "Cloud models not allowed",
+                    $"Tenant '{caller.Tenant}' has not opted in to paid cloud models; the request was not sent upstream.");
+            }
+        }
+
+        var request = new SpendReservationRequest(
+            Guid.NewGuid().ToString("N"), caller.ClientId, estimate.Kind, estimate.Target, estimate.MaxCostMicros, estimate.MaxTokens,
+            Paid: estimate.MaxCostMicros > 0, ReservationTtl);
+        var reservation = await quota.ReserveAsync(request).WaitAsync(cancellationToken);
+        if (!reservation.Granted && !estimate.IsCloud && reservation.Denial is SpendDenial.BudgetExhausted or SpendDenial.ClientBudgetExhausted or SpendDenial.KindBudgetExhausted)
+        {
+            // Over budget, edge work may still run at zero marginal cost if the tenant allows it; the grain decides.
+            reservation = await quota.ReserveAsync(request with { RequestId = Guid.NewGuid().ToString("N"), MaxCostMicros = 0, Paid = false })
+                .WaitAsync(cancellationToken);
+        }
+
+        if (!reservation.Granted)
+        {
+            throw Refused(reservation, caller.Tenant);
+        }
+
+        context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);
+        return new SpendTicket(quota, reservation, estimate);
+    }
+
+    /// <summary>Writes the charge to the response headers, when they have not been sent yet.</summary>
+    public static void WriteCharge(HttpContext context, SpendCharge? charge, string target)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.Headers[CostHeader] = (charge?.ChargedMicros ?? 0).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[TargetHeader] = target;
+        if (charge is not null)
+        {
+            context.Response.Headers[RemainingHeader] = charge.RemainingMicros.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static ProblemException Refused(SpendReservation reservation, string tenant)
+    {
+        var resets = reservation.PeriodResetsAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        return reservation.Denial switch
+        {
+            SpendDenial.RequestRateExceeded or SpendDenial.TokenRateExceeded => new ProblemException(
+                StatusCodes.Status429TooManyRequests, "tenant-rate-limited", "Tenant rate limit",
+                $"Tenant '{tenant}' is over its {(reservation.Denial == SpendDenial.RequestRateExceeded ? "requests" : "tokens")}-per-minute limit.",
+                reservation.RetryAfter ?? TimeSpan.FromSeconds(5)),
+            SpendDenial.NoLimits => new ProblemException(
+                StatusCodes.Status402PaymentRequired, "no-budget", "No budget",
+                $"Tenant '{tenant}' has no budget set, so paid work is refused."),
+            SpendDenial.ClientBudgetExhausted => new ProblemException(
+                StatusCodes.Status402PaymentRequired, "client-budget-exhausted", "Client budget exhausted",
+                $"This client's budget for the period is spent; it resets at {resets}."),
+            SpendDenial.KindBudgetExhausted => new ProblemException(
+                StatusCodes.Status402PaymentRequired, "kind-budget-exhausted", "Budget for this kind of work exhausted",
+                $"The tenant's budget for this kind of work is spent; it resets at {resets}."),
+            _ => new ProblemException(
+                StatusCodes.Status402PaymentRequired, "budget-exhausted", "Budget exhausted",
+                $"Tenant '{tenant}' has spent its budget for the period; it resets at {resets}."),
+        };
+    }
+}

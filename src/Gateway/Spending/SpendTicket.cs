@@ -1,0 +1,47 @@
+using Outpost.Grains.TenantQuotas;
+
+namespace Outpost.Gateway.Spending;
+
+/// <summary>
+/// A request's reservation: committed with the actual cost when the work is done, released otherwise (disposing an
+/// uncommitted ticket releases it, so a failed request never keeps budget).
+/// </summary>
+public sealed class SpendTicket : IAsyncDisposable
+{
+    private readonly ITenantQuotaGrain? _quota;
+    private bool _settled;
+
+    internal SpendTicket(ITenantQuotaGrain? quota, SpendReservation? reservation, SpendEstimate estimate)
+    {
+        _quota = quota;
+        Reservation = reservation;
+        Estimate = estimate;
+        _settled = reservation?.ReservationId is null;
+    }
+
+    /// <summary>Null for free edge work, which holds no budget.</summary>
+    public SpendReservation? Reservation { get; }
+
+    public SpendEstimate Estimate { get; }
+
+    /// <summary>Charges the actual cost (at most the budget allows; see the quota grain) and returns what was charged.</summary>
+    public async Task<SpendCharge?> CommitAsync(long actualCostMicros, int inputTokens, int outputTokens)
+    {
+        if (_settled || _quota is null || Reservation?.ReservationId is not { } id)
+        {
+            return null;
+        }
+
+        _settled = true;
+        return await _quota.CommitAsync(id, actualCostMicros, inputTokens, outputTokens);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_settled && _quota is not null && Reservation?.ReservationId is { } id)
+        {
+            _settled = true;
+            await _quota.ReleaseAsync(id);
+        }
+    }
+}
