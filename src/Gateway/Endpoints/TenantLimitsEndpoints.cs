@@ -44,7 +44,8 @@ public static class TenantLimitsEndpoints
             request.ClientBudgetsMicros,
             request.KindBudgetsMicros,
             request.ResetAtUtc ?? TimeSpan.Zero,
-            request.EdgeContinuesOverBudget ?? true);
+            request.EdgeContinuesOverBudget ?? true,
+            request.AllowCloudOverSoftLimit);
         if (limits.Validate() is { } problem)
         {
             throw ProblemException.BadRequest(problem);
@@ -90,4 +91,5 @@ public sealed record TenantLimitsRequest(
     IReadOnlyDictionary<string, long>? ClientBudgetsMicros,
     IReadOnlyDictionary<string, long>? KindBudgetsMicros,
     TimeSpan? ResetAtUtc,
-    bool? EdgeContinuesOverBudget);
+    bool? EdgeContinuesOverBudget,
+    bool AllowCloudOverSoftLimit);

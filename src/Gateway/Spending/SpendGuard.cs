@@ -33,9 +33,10 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
 
         var caller = CallerContext.From(context.User);
         var quota = cluster.GetGrain<ITenantQuotaGrain>(caller.Tenant);
+        TenantLimits? limits = null;
         if (estimate.IsCloud)
         {
-            var limits = await quota.GetLimitsAsync().WaitAsync(cancellationToken);
+            limits = await quota.GetLimitsAsync().WaitAsync(cancellationToken);
             if (limits is not { CloudFallbackAllowed: true })
             {
                 throw new ProblemException(
@@ -58,6 +59,15 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
         if (!reservation.Granted)
         {
             throw Refused(reservation, caller.Tenant);
+        }
+
+        // Past the soft limit, work that only the cloud can do needs the tenant's explicit consent to keep paying.
+        if (estimate.IsCloud && reservation.SoftLimitReached && limits is not { AllowCloudOverSoftLimit: true })
+        {
+            await quota.ReleaseAsync(reservation.ReservationId!);
+            throw new ProblemException(
+                StatusCodes.Status402PaymentRequired, "soft-limit-reached", "Soft limit reached",
+                $"Tenant '{caller.Tenant}' is past its soft spending limit; cloud-only requests need allowCloudOverSoftLimit. It resets at {reservation.PeriodResetsAt:yyyy-MM-ddTHH:mm:ssZ}.");
         }
 
         context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);

@@ -20,6 +20,7 @@ namespace Outpost.Grains.TenantQuotas;
 /// time, monthly periods on the first day of the month at this time.
 /// </param>
 /// <param name="EdgeContinuesOverBudget">
+/// <param name="AllowCloudOverSoftLimit">Whether cloud-only requests may still run once spend has passed the soft limit.</param>
 /// Whether free work (a reservation with <c>Paid = false</c>, such as edge-only work at zero marginal cost) may
 /// continue once a money budget is used up. Free work never consumes money budgets either way.
 /// </param>
@@ -34,7 +35,8 @@ public sealed record TenantLimits(
     [property: Id(6)] IReadOnlyDictionary<string, long>? ClientBudgetsMicros = null,
     [property: Id(7)] IReadOnlyDictionary<string, long>? KindBudgetsMicros = null,
     [property: Id(8)] TimeSpan ResetAtUtc = default,
-    [property: Id(9)] bool EdgeContinuesOverBudget = true)
+    [property: Id(9)] bool EdgeContinuesOverBudget = true,
+    [property: Id(10)] bool AllowCloudOverSoftLimit = false)
 {
     /// <summary>Returns the first problem with these limits, or null when they are valid.</summary>
     public string? Validate()
@@ -88,6 +90,7 @@ public sealed record TenantLimits(
         && CloudFallbackAllowed == other.CloudFallbackAllowed
         && ResetAtUtc == other.ResetAtUtc
         && EdgeContinuesOverBudget == other.EdgeContinuesOverBudget
+        && AllowCloudOverSoftLimit == other.AllowCloudOverSoftLimit
         && SameBudgets(ClientBudgetsMicros, other.ClientBudgetsMicros)
         && SameBudgets(KindBudgetsMicros, other.KindBudgetsMicros);
 
@@ -95,6 +98,7 @@ public sealed record TenantLimits(
         HashCode.Combine(BudgetMicros, Period, RequestsPerMinute, TokensPerMinute, SoftLimitPercent, CloudFallbackAllowed),
         ResetAtUtc,
         EdgeContinuesOverBudget,
+        AllowCloudOverSoftLimit,
         ClientBudgetsMicros?.Count ?? 0,
         KindBudgetsMicros?.Count ?? 0);
 
