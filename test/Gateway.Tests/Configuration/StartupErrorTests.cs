@@ -1,4 +1,3 @@
-using Outpost.ServiceDefaults.Hosting;
 using Outpost.Testing.Cluster;
 using Xunit;
 
@@ -12,9 +11,6 @@ public sealed class StartupErrorTests
 {
     private const string Project = "Gateway";
     private const string ProcessName = "outpost-gateway";
-
-    // Generous: the executable starts cold on a busy 2-core machine. This only stops a hung process, it asserts nothing.
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     [Fact]
     public async Task Start_MissingConnectionString_PrintsOneLineNamingKey()
@@ -54,26 +50,9 @@ public sealed class StartupErrorTests
     }
 
     private static Task<ProcessResult> RunAsync(string[] arguments, string connectionString) =>
-        OutpostProcessRunner.RunAsync(
-            Project,
-            arguments,
-            new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = connectionString },
-            Timeout);
+        StartupErrors.RunAsync(Project, arguments, connectionString);
 
-    // A well-formed connection string, so that the setting under test is the only problem; nothing listens on the port.
-    private static string UnreachableConnectionString() =>
-        $"Host=127.0.0.1;Port={FreePorts.Next()};Username=x;Password=y;Database=z;Timeout=3";
+    private static string UnreachableConnectionString() => StartupErrors.UnreachableConnectionString();
 
-    /// <summary>Asserts exit code 2, exactly one non-empty line on stderr and no stack trace anywhere; returns the line.</summary>
-    private static string AssertConfigurationError(ProcessResult result)
-    {
-        var context = $"exit code {result.ExitCode}\nstderr:\n{result.StandardError}\nstdout:\n{result.StandardOutput}";
-        Assert.True(result.ExitCode == OutpostProcess.ConfigurationErrorExitCode, context);
-        var error = result.StandardError.TrimEnd('\r', '\n');
-        Assert.False(string.IsNullOrWhiteSpace(error), context);
-        Assert.False(error.Contains('\n', StringComparison.Ordinal), "stderr is more than one line. " + context);
-        Assert.StartsWith($"{ProcessName}: ", error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", result.StandardOutput, StringComparison.Ordinal);
-        return error;
-    }
+    private static string AssertConfigurationError(ProcessResult result) => StartupErrors.AssertConfigurationError(result, ProcessName);
 }
