@@ -2,6 +2,7 @@ using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
+using Outpost.Gateway.Messages;
 using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
 using Outpost.Gateway.Spending;
@@ -37,6 +38,7 @@ public static class GatewayExtensions
         builder.AddValidatedOptions<PricingOptions>(PricingOptions.Section);
         builder.Services.AddSingleton<SpendGuard>();
         builder.Services.AddSingleton<Outpost.Grains.TenantQuotas.SpendLedger>();
+        builder.AddMessages();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Type ??= Problems.TypeBase + "http-" + context.ProblemDetails.Status;
@@ -75,6 +77,7 @@ public static class GatewayExtensions
         app.MapEmbeddingsApi();
         app.MapInferApi();
         app.MapSpendApi();
+        app.MapMessagesApi();
         return app;
     }
 
