@@ -15,6 +15,7 @@ public sealed partial class DeviceCatalog(
     private volatile IReadOnlyList<DeviceSummary> _devices = [];
     private volatile IReadOnlyDictionary<string, string> _assignments = new Dictionary<string, string>();
     private readonly Dictionary<string, CancellationTokenSource> _online = new(StringComparer.Ordinal);
+    private long _lastReload;
 
     public IReadOnlyList<DeviceSummary> Devices => _devices;
 
@@ -51,6 +52,22 @@ public sealed partial class DeviceCatalog(
         }
     }
 
+    /// <summary>
+    /// Reloads the device list now, at most once per quarter second, for a request that found no device: a device that
+    /// registered since the last refresh is usable at once, and unknown models cannot turn into a storm of reloads.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<DeviceSummary>> ReloadAsync(CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        if (now - Interlocked.Read(ref _lastReload) >= 250)
+        {
+            Interlocked.Exchange(ref _lastReload, now);
+            await LoadAsync(cancellationToken);
+        }
+
+        return _devices;
+    }
+
     /// <summary>Asks for a refresh before the next interval, e.g. after a device failed.</summary>
     public void RequestRefresh()
     {
@@ -84,11 +101,7 @@ public sealed partial class DeviceCatalog(
         {
             try
             {
-                // Assignments first: a device must never be visible before the rule that hides it from other tenants.
-                _assignments = await assignments.LoadAsync(stoppingToken);
-                _devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
-                _loaded.TrySetResult();
-                CancelOffline(_devices);
+                await LoadAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -104,6 +117,15 @@ public sealed partial class DeviceCatalog(
                 return;
             }
         }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        // Assignments first: a device must never be visible before the rule that hides it from other tenants.
+        _assignments = await assignments.LoadAsync(cancellationToken);
+        _devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
+        _loaded.TrySetResult();
+        CancelOffline(_devices);
     }
 
     private void CancelOffline(IReadOnlyList<DeviceSummary> devices)

@@ -80,10 +80,15 @@ public sealed partial class EdgeRouter(
         string tenant, string model, string task, Func<IEdgeDeviceGrain, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         // Another tenant's devices do not exist for this caller: not in routing, not in error messages.
-        var devices = (await catalog.GetDevicesAsync(cancellationToken))
-            .Where(d => catalog.IsAvailableTo(d.Record.Registration.DeviceId, tenant))
-            .ToList();
+        var devices = AvailableTo(await catalog.GetDevicesAsync(cancellationToken), tenant);
         var serving = devices.Where(d => Serves(d, model, task)).ToList();
+        if (serving.Count == 0)
+        {
+            // The model may be on a device that registered since the last refresh.
+            devices = AvailableTo(await catalog.ReloadAsync(cancellationToken), tenant);
+            serving = devices.Where(d => Serves(d, model, task)).ToList();
+        }
+
         if (serving.Count == 0)
         {
             throw new ProblemException(
@@ -181,6 +186,9 @@ public sealed partial class EdgeRouter(
 
         return best;
     }
+
+    private List<DeviceSummary> AvailableTo(IReadOnlyList<DeviceSummary> devices, string tenant) =>
+        devices.Where(d => catalog.IsAvailableTo(d.Record.Registration.DeviceId, tenant)).ToList();
 
     private static bool Serves(DeviceSummary device, string model, string task) =>
         device.Record.Registration.Models.Any(m => m.Task == task && string.Equals(m.Name, model, StringComparison.Ordinal));

@@ -49,9 +49,10 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
             Guid.NewGuid().ToString("N"), caller.ClientId, estimate.Kind, estimate.Target, estimate.MaxCostMicros, estimate.MaxTokens,
             Paid: estimate.MaxCostMicros > 0, ReservationTtl);
         var reservation = await quota.ReserveAsync(request).WaitAsync(cancellationToken);
-        if (!reservation.Granted && !estimate.IsCloud && reservation.Denial is SpendDenial.BudgetExhausted or SpendDenial.ClientBudgetExhausted or SpendDenial.KindBudgetExhausted)
+        if (!reservation.Granted && !estimate.IsCloud && reservation.Denial is SpendDenial.BudgetExhausted or SpendDenial.ClientBudgetExhausted or SpendDenial.KindBudgetExhausted
+            && await quota.GetLimitsAsync().WaitAsync(cancellationToken) is { EdgeContinuesOverBudget: true })
         {
-            // Over budget, edge work may still run at zero marginal cost if the tenant allows it; the grain decides.
+            // Over budget, the tenant lets edge work go on at zero marginal cost: it runs free, counted for rates only.
             reservation = await quota.ReserveAsync(request with { RequestId = Guid.NewGuid().ToString("N"), MaxCostMicros = 0, Paid = false })
                 .WaitAsync(cancellationToken);
         }
