@@ -24,7 +24,7 @@ public static class IdentityServiceExtensions
         builder.Services.AddSingleton<SigningKeyStore>();
 
         // Outpost's own keys verify its tokens (replacing the authentication setup's empty placeholder if it came first).
-        builder.Services.Replace(ServiceDescriptor.Singleton<IValidationKeySource>(services => services.GetRequiredService<SigningKeyStore>()));
+        builder.Services.AddSingleton<IValidationKeySource>(services => services.GetRequiredService<SigningKeyStore>());
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<TenantStore>();
         builder.Services.AddSingleton<ClientStore>();

@@ -30,7 +30,6 @@ public static class AuthenticationExtensions
             $"{SecurityOptions.Section}:Issuer is missing: set it to the gateway's public base URL, e.g. https://outpost.example.com.")).AbsoluteUri.TrimEnd('/');
 
         builder.Services.AddSingleton<ExternalJwks>();
-        builder.Services.AddSingleton<IValidationKeySource, NoValidationKeys>();
         builder.Services.AddSingleton<DenialAuditor>();
         builder.AddClientCertificates();
         builder.Services.AddAuthentication()
