@@ -202,7 +202,7 @@ public static class AdminEndpoints
             : throw new ProblemException(StatusCodes.Status403Forbidden, "no-tenant", "No tenant", "The access token names no tenant.");
     }
 
-    private static void RequireSystem(ClaimsPrincipal user, string detail)
+    internal static void RequireSystem(ClaimsPrincipal user, string detail)
     {
         if (CallerTenant(user) != OutpostClaims.SystemTenant)
         {
@@ -211,7 +211,7 @@ public static class AdminEndpoints
     }
 
     // Another tenant's name answers exactly like a tenant that does not exist.
-    private static async Task RequireManagedTenantAsync(ClaimsPrincipal user, string tenant, TenantStore tenants, CancellationToken cancellationToken)
+    internal static async Task RequireManagedTenantAsync(ClaimsPrincipal user, string tenant, TenantStore tenants, CancellationToken cancellationToken)
     {
         var caller = CallerTenant(user);
         var visible = caller == OutpostClaims.SystemTenant || string.Equals(caller, tenant, StringComparison.Ordinal);

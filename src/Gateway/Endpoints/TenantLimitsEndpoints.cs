@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
-using Outpost.Gateway.Security;
 using Outpost.Grains.TenantQuotas;
 
 namespace Outpost.Gateway.Endpoints;
@@ -22,12 +21,8 @@ public static class TenantLimitsEndpoints
         string tenant, TenantLimitsRequest request, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (CallerContext.From(user).Tenant != OutpostClaims.SystemTenant)
-        {
-            throw new ProblemException(StatusCodes.Status403Forbidden, "system-only", "Operators only", "Only the system tenant's admins set budgets.");
-        }
-
-        await RequireTenantAsync(tenants, tenant, cancellationToken);
+        AdminEndpoints.RequireSystem(user, "Only system administrators set budgets.");
+        await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
         var period = request.Period switch
         {
             null or "monthly" => BudgetPeriod.Monthly,
@@ -58,25 +53,11 @@ public static class TenantLimitsEndpoints
     public static async Task<Results<Ok<TenantLimits>, ProblemHttpResult>> GetLimitsAsync(
         string tenant, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, CancellationToken cancellationToken)
     {
-        var caller = CallerContext.From(user);
-        if (caller.Tenant != OutpostClaims.SystemTenant && caller.Tenant != tenant)
-        {
-            return Problems.NotFound("tenant-not-found", "Tenant not found", $"No tenant '{tenant}'.");
-        }
-
-        await RequireTenantAsync(tenants, tenant, cancellationToken);
+        await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
         var limits = await cluster.GetGrain<ITenantQuotaGrain>(tenant).GetLimitsAsync();
         return limits is null
             ? Problems.NotFound("limits-not-set", "No limits", $"Tenant '{tenant}' has no budget or limits set.")
             : TypedResults.Ok(limits);
-    }
-
-    private static async Task RequireTenantAsync(TenantStore tenants, string tenant, CancellationToken cancellationToken)
-    {
-        if (await tenants.FindAsync(tenant, cancellationToken) is null)
-        {
-            throw new ProblemException(StatusCodes.Status404NotFound, "tenant-not-found", "Tenant not found", $"No tenant '{tenant}'.");
-        }
     }
 }
 

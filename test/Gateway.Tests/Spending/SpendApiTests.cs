@@ -32,7 +32,7 @@ public sealed class SpendApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         });
         await using var data = NpgsqlDataSource.Create(_cluster.ConnectionString);
         await using var command = data.CreateCommand(
-            "INSERT INTO outpost_tenants (tenant_id, display_name) VALUES ('exact', 'Exact'), ('overflow', 'Overflow'), ('unset', 'Unset') ON CONFLICT DO NOTHING");
+            "INSERT INTO outpost_tenants (tenant_id, display_name) VALUES ('exact', 'Exact'), ('overflow', 'Overflow'), ('unset', 'Unset'), ('limited', 'Limited') ON CONFLICT DO NOTHING");
         await command.ExecuteNonQueryAsync();
     }
 
@@ -133,6 +133,34 @@ public sealed class SpendApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         Assert.Equal(HttpStatusCode.BadRequest, badGrouping.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badTime.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, noScope.StatusCode);
+    }
+
+    [Fact]
+    public async Task Limits_SetByOperatorsOnly_ReadableByTheTenantAndHiddenFromOthers()
+    {
+        using var system = Cluster.CreateHttpClient(Cluster.IssueDevelopmentToken(OutpostClaims.SystemTenant, [Scopes.Admin]));
+        using var tenantAdmin = Cluster.CreateHttpClient(Cluster.IssueDevelopmentToken("limited", [Scopes.Admin]));
+        using var otherAdmin = Cluster.CreateHttpClient(Cluster.IssueDevelopmentToken("overflow", [Scopes.Admin]));
+        var body = new { budget_micros = 5_000_000, period = "daily", requests_per_minute = 60, tokens_per_minute = 0, cloud_fallback_allowed = true };
+
+        using var set = await system.PutAsJsonAsync("/v1/admin/tenants/limited/limits", body);
+        using var bySelf = await tenantAdmin.PutAsJsonAsync("/v1/admin/tenants/limited/limits", body);
+        using var invalid = await system.PutAsJsonAsync("/v1/admin/tenants/limited/limits", body with { period = "hourly" });
+        using var missing = await system.PutAsJsonAsync("/v1/admin/tenants/no-such-tenant/limits", body);
+        var read = await tenantAdmin.GetFromJsonAsync<JsonElement>("/v1/admin/tenants/limited/limits");
+        using var hidden = await otherAdmin.GetAsync("/v1/admin/tenants/limited/limits");
+
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, bySelf.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(5_000_000, read.GetProperty("budget_micros").GetInt64());
+        Assert.Equal("daily", read.GetProperty("period").GetString());
+        Assert.True(read.GetProperty("cloud_fallback_allowed").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        Assert.Equal(
+            new TenantLimits(5_000_000, BudgetPeriod.Daily, 60, 0, CloudFallbackAllowed: true),
+            await Cluster.Client.GetGrain<ITenantQuotaGrain>("limited").GetLimitsAsync());
     }
 
     private async Task<long> LedgerSumAsync(string tenant)
