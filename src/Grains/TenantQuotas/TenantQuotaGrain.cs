@@ -6,16 +6,17 @@ namespace Outpost.Grains.TenantQuotas;
 
 /// <summary>
 /// A tenant's budgets and spend. Exactness comes from the actor model: the grain is not reentrant, so each call runs
-/// to completion (including its storage write) before the next starts, and a reservation is checked and recorded in
-/// one turn. The invariant kept is committed + reserved &lt;= budget at every reservation, and committed &lt;= budget
+/// to completion before the next starts, and a reservation is checked and recorded in one turn. The invariant kept is committed + reserved &lt;= budget at every reservation, and committed &lt;= budget
 /// always: a commit above its reservation is charged only what the budgets can still absorb.
 /// </summary>
 /// <remarks>
-/// Durability: every change is written to grain storage before it is acknowledged; a commit first appends its ledger
-/// row (unique per reservation) and then writes state, so after a crash between the two the next activation finds the
-/// row and counts it, and a retried commit is answered from the ledger instead of charging twice. Open reservations
-/// survive restarts and expire after their TTL: by a grain timer while active, and by a check at activation and at
-/// every call. Periods roll over at every call and on a reminder, so an idle tenant's counters reset too.
+/// Durability: charges, limits and settlements are written to grain storage before they are acknowledged; a commit
+/// first appends its ledger row (unique per reservation) and then writes state, so after a crash between the two the
+/// next activation finds the row and counts it, and a retried commit is answered from the ledger instead of charging
+/// twice. Reservations and releases are kept in memory until the next write (at the latest on deactivation), which
+/// takes the storage write off the request path: a silo crash releases the reservations made since, and their commits
+/// then charge nothing, so spend can fall short of the budget but never pass it. Open reservations survive clean
+/// restarts and expire after their TTL: by a grain timer while active, and by a check at activation and at every call. Periods roll over at every call and on a reminder, so an idle tenant's counters reset too.
 /// </remarks>
 [ControlPlane]
 public sealed partial class TenantQuotaGrain(
@@ -36,6 +37,9 @@ public sealed partial class TenantQuotaGrain(
     private readonly SpendLedger _ledger = new(dataSource);
     private readonly RateWindow _rates = new();
     private IGrainTimer? _expiryTimer;
+
+    // Whether reservations changed since the state was last written.
+    private bool _unsaved;
 
     private string TenantId => this.GetPrimaryKeyString();
 
@@ -83,6 +87,17 @@ public sealed partial class TenantQuotaGrain(
         await this.RegisterOrUpdateReminder(RolloverReminderName, RolloverCheckInterval, RolloverCheckInterval);
     }
 
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Reservations made or released since the last write survive a clean shutdown or rebalancing.
+        if (_unsaved)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
     public Task<TenantLimits?> GetLimitsAsync() => Task.FromResult(Quota.Limits);
 
     public async Task<SpendReservation> ReserveAsync(SpendReservationRequest request)
@@ -110,17 +125,12 @@ public sealed partial class TenantQuotaGrain(
             return new SpendReservation(false, null, denial, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), retryAfter);
         }
 
+        // A reservation is held in memory and persisted with the next write (a commit, a settlement, deactivation): a
+        // silo that crashes before then releases it, and its late commit finds nothing and charges nothing. Committed
+        // spend can only fall short of the budget that way, never exceed it, and the request path pays no write here.
         var reservation = new OpenReservation($"rsv_{Guid.NewGuid():N}", request, now, now + request.Ttl);
         Quota.Reservations.Add(reservation.ReservationId, reservation);
-        try
-        {
-            await WriteStateAsync();
-        }
-        catch
-        {
-            Quota.Reservations.Remove(reservation.ReservationId);
-            throw;
-        }
+        _unsaved = true;
 
         _rates.Add(reservation.ReservationId, request.Tokens, now);
         ScheduleExpiry();
@@ -190,20 +200,12 @@ public sealed partial class TenantQuotaGrain(
         ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
         var now = time.GetUtcNow();
         await SettleAndWriteAsync(now);
-        if (!Quota.Reservations.Remove(reservationId, out var reservation))
+        if (!Quota.Reservations.Remove(reservationId, out _))
         {
             return false;
         }
 
-        try
-        {
-            await WriteStateAsync();
-        }
-        catch
-        {
-            Quota.Reservations.Add(reservationId, reservation);
-            throw;
-        }
+        _unsaved = true;
 
         // The work did not happen: its tokens no longer count, though the request does.
         _rates.Settle(reservationId, 0);
@@ -415,6 +417,7 @@ public sealed partial class TenantQuotaGrain(
         try
         {
             await state.WriteStateAsync();
+            _unsaved = false;
         }
         catch (Exception ex)
         {
