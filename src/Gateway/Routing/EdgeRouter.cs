@@ -199,8 +199,9 @@ public sealed partial class EdgeRouter(
         return names.Count == 0 ? "none" : string.Join(", ", names);
     }
 
+    // OrleansException covers a dead or unreachable silo (SiloUnavailableException, OrleansMessageRejectionException).
     private static bool IsUnavailable(Exception ex) =>
-        ex is DeviceUnavailableException or SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException;
+        ex is DeviceUnavailableException or TimeoutException or OrleansException;
 
     [LoggerMessage(EventId = 30, EventName = "DeviceBusy", Level = LogLevel.Debug, Message = "Device {DeviceId} is busy; trying another")]
     private static partial void LogDeviceBusy(ILogger logger, string deviceId);
