@@ -280,26 +280,24 @@ public sealed partial class HailoOllamaBackend : IGenerationBackend, IDisposable
     private static async Task CloseConnectionAsync(Stream stream)
     {
         var buffer = new byte[4096];
-        using var abort = new CancellationTokenSource();
         try
         {
             while (true)
             {
+                using var abort = new CancellationTokenSource();
                 var read = stream.ReadAsync(buffer, abort.Token);
-                if (read.IsCompleted)
+                if (!read.IsCompleted)
                 {
-                    // Already received: skip it until a read has to wait for the server (or the stream ends).
-                    if (await read == 0)
-                    {
-                        return;
-                    }
-
-                    continue;
+                    await abort.CancelAsync();
                 }
 
-                await abort.CancelAsync();
-                await read;
-                return;
+                // Data that was already received, or that arrived just before the cancellation took effect, completes
+                // the read normally and leaves the connection open: skip it and try again until a read is cancelled
+                // while waiting on the socket (which closes the connection) or the stream ends.
+                if (await read == 0)
+                {
+                    return;
+                }
             }
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException or HttpRequestException or ObjectDisposedException)
