@@ -6,6 +6,7 @@ using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Database;
 using Outpost.ServiceDefaults.Schema;
+using Outpost.ServiceDefaults.Security;
 
 namespace Outpost.Gateway.Cli;
 
@@ -73,7 +74,7 @@ internal sealed class CliContext(string[] configurationArgs, TextReader input, T
         // Configuration first: a missing master key is reported before the database is touched.
         var security = Security;
         var keyOptions = Configuration.GetValidated<SigningKeyOptions>(SigningKeyOptions.Section);
-        var masterKey = MasterKey.Load(security);
+        var masterKey = MasterKey.Load(security.MasterKeyFile, security.CreateMasterKeyFile);
         _signingKeys = new SigningKeyStore(
             await DatabaseAsync(cancellationToken),
             masterKey,

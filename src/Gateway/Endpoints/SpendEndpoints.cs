@@ -52,7 +52,7 @@ public static class SpendEndpoints
             new SpendBudget(status.BudgetMicros, status.CommittedMicros, status.ReservedMicros, status.RemainingMicros, status.SoftLimitReached, status.PeriodStart, status.PeriodEnd)));
     }
 
-    private static DateTimeOffset? ParseTime(string? value, string name) =>
+    internal static DateTimeOffset? ParseTime(string? value, string name) =>
         value is null ? null
         : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.ToUniversalTime()
         : throw ProblemException.BadRequest($"{name} must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z.");

@@ -31,6 +31,19 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
             _ => (StatusCodes.Status500InternalServerError, "internal-error", "Internal error", "The request failed inside Outpost; the error was logged."),
         };
 
+        if (AuditLogs.AuditFeature.Of(httpContext) is { } audit)
+        {
+            if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status402PaymentRequired
+                or StatusCodes.Status403Forbidden or StatusCodes.Status429TooManyRequests)
+            {
+                audit.Deny(type, detail);
+            }
+            else
+            {
+                audit.Explain(status >= 500 && exception is not ProblemException ? type : detail);
+            }
+        }
+
         if (status >= 500)
         {
             LogRequestFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path);

@@ -1,3 +1,4 @@
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Errors;
@@ -39,6 +40,7 @@ public static class GatewayExtensions
         builder.Services.AddSingleton<SpendGuard>();
         builder.Services.AddSingleton<Outpost.Grains.TenantQuotas.SpendLedger>();
         builder.AddMessages();
+        builder.AddAuditing();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Type ??= Problems.TypeBase + "http-" + context.ProblemDetails.Status;
@@ -62,6 +64,7 @@ public static class GatewayExtensions
 
     public static WebApplication UseGatewayErrorHandling(this WebApplication app)
     {
+        app.UseAuditing();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
@@ -72,12 +75,13 @@ public static class GatewayExtensions
     {
         app.MapHealthEndpoints();
         app.MapOAuthApi();
-        app.MapAdminApi().RequireAuthorization(Scopes.Admin).MapTenantLimitsApi();
+        app.MapAdminApi().RequireAuthorization(Scopes.Admin).MapTenantLimitsApi().MapTenantAuditApi();
         app.MapDevicesApi();
         app.MapEmbeddingsApi();
         app.MapInferApi();
         app.MapSpendApi();
         app.MapMessagesApi();
+        app.MapAuditApi();
         return app;
     }
 
@@ -86,6 +90,7 @@ public static class GatewayExtensions
     {
         app.UseRequestGuards();
         app.UseAuthentication();
+        app.UseAuditedCaller();
         app.UseRateLimiter();
         app.UseAuthorization();
         app.UseRequestTimeouts();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Security;
 
 namespace Outpost.Gateway.Identity;
 
@@ -20,7 +21,7 @@ public static class IdentityServiceExtensions
         builder.AddValidatedOptions<DeviceFlowOptions>(DeviceFlowOptions.Section);
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(MasterKey.Load(security));
+        builder.Services.AddSingleton(MasterKey.Load(security.MasterKeyFile, security.CreateMasterKeyFile));
         builder.Services.AddSingleton<SigningKeyStore>();
 
         // Outpost's own keys verify its tokens (replacing the authentication setup's empty placeholder if it came first).

@@ -7,6 +7,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Security;
 
 namespace Outpost.Gateway.Identity;
 

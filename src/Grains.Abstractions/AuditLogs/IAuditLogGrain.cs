@@ -1,6 +1,10 @@
 namespace Outpost.Grains.AuditLogs;
 
-/// <summary>A tenant's append-only audit log, keyed by tenant id.</summary>
+/// <summary>
+/// A tenant's tamper-evident audit log, keyed by tenant id: an append-only table in PostgreSQL and, in memory, the
+/// Merkle tree over it. Appends from concurrent callers are written together in one batch; each is acknowledged only
+/// once it is durable.
+/// </summary>
 [Alias("outpost.IAuditLogGrain")]
 public interface IAuditLogGrain : IGrainWithStringKey
 {
@@ -8,11 +12,41 @@ public interface IAuditLogGrain : IGrainWithStringKey
     [Alias("AppendAsync")]
     Task<AuditEntry> AppendAsync(AuditEvent auditEvent);
 
+    /// <summary>
+    /// Appends events in order and returns their sequence numbers once all are durable. An event whose request id is
+    /// already in the log (a retried append) is not written again: its existing sequence number is returned.
+    /// </summary>
+    [Alias("AppendBatchAsync")]
+    Task<IReadOnlyList<long>> AppendBatchAsync(IReadOnlyList<AuditEvent> auditEvents);
+
     /// <summary>Reads up to <paramref name="maxCount"/> entries starting at <paramref name="fromSequence"/>.</summary>
     [Alias("ReadAsync")]
     Task<IReadOnlyList<AuditEntry>> ReadAsync(long fromSequence, int maxCount);
 
-    /// <summary>The number of events in the log.</summary>
+    /// <summary>The number of events in the log (including pruned ones).</summary>
     [Alias("CountAsync")]
     Task<long> CountAsync();
+
+    /// <summary>Signs a checkpoint of the log as it is now (or returns the one already signed for this size).</summary>
+    [Alias("SignCheckpointAsync")]
+    Task<AuditCheckpoint> SignCheckpointAsync();
+
+    /// <summary>The latest signed checkpoint, or null when none was signed yet.</summary>
+    [Alias("GetLatestCheckpointAsync")]
+    Task<AuditCheckpoint?> GetLatestCheckpointAsync();
+
+    /// <summary>Proves the event at <paramref name="leafIndex"/> is in the log of <paramref name="treeSize"/> events.</summary>
+    [Alias("GetInclusionProofAsync")]
+    Task<AuditInclusionProof> GetInclusionProofAsync(long leafIndex, long treeSize);
+
+    /// <summary>Proves the log of <paramref name="toSize"/> events extends the one of <paramref name="fromSize"/>.</summary>
+    [Alias("GetConsistencyProofAsync")]
+    Task<AuditConsistencyProof> GetConsistencyProofAsync(long fromSize, long toSize);
+
+    /// <summary>
+    /// Removes the events older than the tenant's retention period, only as a whole signed segment: up to the latest
+    /// checkpoint all of whose events are expired. Returns the number of events now pruned in total.
+    /// </summary>
+    [Alias("PruneExpiredAsync")]
+    Task<long> PruneExpiredAsync();
 }

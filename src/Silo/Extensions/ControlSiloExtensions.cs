@@ -1,4 +1,5 @@
 using Orleans.Dashboard;
+using Outpost.Grains.AuditLogs;
 using Outpost.Grains.Inference;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
@@ -24,6 +25,7 @@ public static class ControlSiloExtensions
         // Hosted services start in registration order, so the schema is in place before Orleans asks for its tables.
         builder.Services.AddHostedService<SchemaMigrationService>();
         builder.AddValidatedOptions<EmbeddingCacheOptions>(EmbeddingCacheOptions.Section);
+        builder.AddAuditLogs();
         builder.AddOutpostSilo(SiloRole.Control, silo => silo.AddDashboard());
         builder.Services.AddSiloReadiness();
         return builder;

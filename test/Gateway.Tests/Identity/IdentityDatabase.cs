@@ -5,6 +5,7 @@ using Npgsql;
 using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Schema;
+using Outpost.ServiceDefaults.Security;
 using Outpost.Testing.PostgreSql;
 
 namespace Outpost.Gateway.Tests.Identity;
@@ -49,7 +50,7 @@ public sealed class IdentityDatabase : IAsyncDisposable
         return new IdentityDatabase(connectionString, directory);
     }
 
-    public MasterKey LoadMasterKey() => MasterKey.Load(Security);
+    public MasterKey LoadMasterKey() => MasterKey.Load(Security.MasterKeyFile, Security.CreateMasterKeyFile);
 
     /// <summary>A signing key store as one gateway would hold it; several stand for several gateways.</summary>
     public SigningKeyStore CreateSigningKeyStore(MasterKey? masterKey = null)

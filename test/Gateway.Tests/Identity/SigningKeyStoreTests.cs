@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
 using Outpost.Gateway.Identity;
-using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Security;
 using Outpost.Testing.PostgreSql;
 using Xunit;
 
@@ -158,7 +158,7 @@ public sealed class SigningKeyStoreTests(PostgreSqlFixture fixture) : IAsyncLife
         await _database.CreateSigningKeyStore().GetSigningKeyAsync();
         var otherKeyFile = Path.Combine(_database.Directory, "other.key");
         await File.WriteAllTextAsync(otherKeyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        var otherKey = MasterKey.Load(new SecurityOptions { MasterKeyFile = otherKeyFile });
+        var otherKey = MasterKey.Load(otherKeyFile, createWhenMissing: false);
 
         var ex = await Assert.ThrowsAsync<StartupConfigurationException>(() => _database.CreateSigningKeyStore(otherKey).RefreshAsync());
 
@@ -170,10 +170,10 @@ public sealed class SigningKeyStoreTests(PostgreSqlFixture fixture) : IAsyncLife
     {
         var path = Path.Combine(_database.Directory, "sub", "master.key");
 
-        var ex = Assert.Throws<StartupConfigurationException>(() => MasterKey.Load(new SecurityOptions { MasterKeyFile = path }));
+        var ex = Assert.Throws<StartupConfigurationException>(() => MasterKey.Load(path, createWhenMissing: false));
         Assert.StartsWith("Security:MasterKeyFile", ex.Message, StringComparison.Ordinal);
 
-        MasterKey.Load(new SecurityOptions { MasterKeyFile = path, CreateMasterKeyFile = true });
+        MasterKey.Load(path, createWhenMissing: true);
         Assert.Equal(32, Convert.FromBase64String(File.ReadAllText(path).Trim()).Length);
         if (!OperatingSystem.IsWindows())
         {
@@ -182,6 +182,6 @@ public sealed class SigningKeyStoreTests(PostgreSqlFixture fixture) : IAsyncLife
 
         File.WriteAllText(path, "not base64 at all");
         Assert.Contains("Security:MasterKeyFile", Assert.Throws<StartupConfigurationException>(
-            () => MasterKey.Load(new SecurityOptions { MasterKeyFile = path })).Message, StringComparison.Ordinal);
+            () => MasterKey.Load(path, createWhenMissing: false)).Message, StringComparison.Ordinal);
     }
 }

@@ -123,6 +123,8 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
             ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
             ["Http:Port"] = "0",
+            ["Security:MasterKeyFile"] = MasterKeyFile,
+            ["Security:CreateMasterKeyFile"] = "true",
         });
         builder.AddControlSilo();
         var app = builder.Build();

@@ -18,6 +18,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0003_orleans_reminders",
         "0004_outpost_identity",
         "0005_outpost_spend",
+        "0006_outpost_audit",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -27,6 +28,11 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "orleansquery",
         "orleansreminderstable",
         "orleansstorage",
+        "outpost_audit_checkpoints",
+        "outpost_audit_events",
+        "outpost_audit_keys",
+        "outpost_audit_prunes",
+        "outpost_audit_settings",
         "outpost_clients",
         "outpost_device_assignments",
         "outpost_device_codes",

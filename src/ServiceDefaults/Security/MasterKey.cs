@@ -1,13 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
-using Outpost.Gateway.Security;
 using Outpost.ServiceDefaults.Configuration;
 
-namespace Outpost.Gateway.Identity;
+namespace Outpost.ServiceDefaults.Security;
 
 /// <summary>
-/// The 256-bit key that seals signing keys at rest (AES-256-GCM). It lives in a file outside the database, so that a
-/// copy of the database alone reveals no private key.
+/// The 256-bit key that seals private keys at rest (AES-256-GCM): the gateway's token signing keys and the control
+/// plane's audit key. It lives in a file outside the database, so that a copy of the database alone reveals no private
+/// key. Every process reads it from <c>Security:MasterKeyFile</c>.
 /// </summary>
 public sealed class MasterKey
 {
@@ -15,7 +15,13 @@ public sealed class MasterKey
     public const int NonceSize = 12;
     public const int TagSize = 16;
 
-    private const string Key = SecurityOptions.Section + ":" + nameof(SecurityOptions.MasterKeyFile);
+    /// <summary>The configuration key naming the file.</summary>
+    public const string FileKey = "Security:MasterKeyFile";
+
+    /// <summary>The configuration key that lets a process create a missing file (development).</summary>
+    public const string CreateKey = "Security:CreateMasterKeyFile";
+
+    private const string Key = FileKey;
 
     private readonly byte[] _key;
 
@@ -25,23 +31,22 @@ public sealed class MasterKey
     /// Reads the key file, creating it (mode 0600) when allowed and missing. Throws
     /// <see cref="StartupConfigurationException"/> naming <c>Security:MasterKeyFile</c> when it cannot.
     /// </summary>
-    public static MasterKey Load(SecurityOptions options)
+    public static MasterKey Load(string? file, bool createWhenMissing)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(options.MasterKeyFile))
+        if (string.IsNullOrWhiteSpace(file))
         {
             throw new StartupConfigurationException(
-                $"{Key} is missing: set it to a file holding the base64 master key that encrypts signing keys at rest.");
+                $"{Key} is missing: set it to a file holding the base64 master key that encrypts private keys at rest.");
         }
 
-        var path = Path.GetFullPath(options.MasterKeyFile);
+        var path = Path.GetFullPath(file);
         if (!File.Exists(path))
         {
-            if (!options.CreateMasterKeyFile)
+            if (!createWhenMissing)
             {
                 throw new StartupConfigurationException(
                     $"{Key}: '{path}' does not exist; create it with 32 random bytes in base64 (head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE), "
-                    + $"or set {SecurityOptions.Section}:{nameof(SecurityOptions.CreateMasterKeyFile)}=true in development.");
+                    + $"or set {CreateKey}=true in development.");
             }
 
             Create(path);

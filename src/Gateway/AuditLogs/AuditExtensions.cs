@@ -1,0 +1,45 @@
+using Outpost.Gateway.Identity;
+using Outpost.Grains.AuditLogs;
+
+namespace Outpost.Gateway.AuditLogs;
+
+public static class AuditExtensions
+{
+    /// <summary>The audit trail of every request: the middleware's writer, the tenants' settings, the store and the verifier.</summary>
+    public static WebApplicationBuilder AddAuditing(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<AuditStore>();
+        builder.Services.AddSingleton<AuditVerifier>();
+        builder.Services.AddSingleton<AuditSettingsCache>();
+        builder.Services.AddSingleton<AuditWriter>();
+        return builder;
+    }
+
+    /// <summary>Outermost: every request gets an id and an audit event, and its response waits for that event.</summary>
+    public static WebApplication UseAuditing(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<AuditMiddleware>();
+        return app;
+    }
+
+    /// <summary>
+    /// After authentication: once the tenant is known, whether its bodies are stored, before an endpoint reads one.
+    /// </summary>
+    public static WebApplication UseAuditedCaller(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(async (context, next) =>
+        {
+            if (AuditFeature.Of(context) is { } feature && context.User.FindFirst(OutpostClaims.Tenant)?.Value is { } tenant)
+            {
+                var settings = await context.RequestServices.GetRequiredService<AuditSettingsCache>().GetAsync(tenant, context.RequestAborted);
+                feature.StoreBodies = settings.StoreBodies;
+            }
+
+            await next(context);
+        });
+        return app;
+    }
+}

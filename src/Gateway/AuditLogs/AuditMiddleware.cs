@@ -1,0 +1,219 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authorization;
+using Outpost.Gateway.Errors;
+using Outpost.Gateway.Identity;
+using Outpost.Gateway.Routing;
+using Outpost.Gateway.Spending;
+using Outpost.Grains.AuditLogs;
+
+namespace Outpost.Gateway.AuditLogs;
+
+/// <summary>
+/// Writes one audit event for every request and holds its response until the event is durable. It is the outermost
+/// middleware, so it sees the final status of every request, refusals and errors included. It gives each request a
+/// random 128-bit id (<c>X-Request-Id</c>, also the trace identifier), hashes both bodies as they pass, and after the
+/// endpoint has run sends the event to the tenant's AuditLog grain. When the event cannot be made durable, the
+/// response it describes is not sent: the caller gets 503 instead (or, for a stream already under way, a broken
+/// connection).
+/// </summary>
+internal sealed partial class AuditMiddleware(
+    RequestDelegate next,
+    AuditWriter writer,
+    DeviceCatalog devices,
+    IProblemDetailsService problems,
+    TimeProvider time,
+    ILogger<AuditMiddleware> logger)
+{
+    /// <summary>The response header carrying the request id.</summary>
+    public const string RequestIdHeader = "X-Request-Id";
+
+    /// <summary>The audit log of requests whose caller could not be identified.</summary>
+    public const string UnauthenticatedTenant = "_unauthenticated";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!IsAudited(context.Request.Path))
+        {
+            await next(context);
+            return;
+        }
+
+        var requestId = RandomNumberGenerator.GetHexString(32, lowercase: true);
+        context.TraceIdentifier = requestId;
+        var feature = new AuditFeature(requestId, time.GetUtcNow());
+        context.Features.Set(feature);
+        context.Response.OnStarting(static state =>
+        {
+            var (http, id) = ((HttpContext, string))state;
+            http.Response.Headers[RequestIdHeader] = id;
+            return Task.CompletedTask;
+        }, (context, requestId));
+
+        var originalRequest = context.Request.Body;
+        var originalResponse = context.Response.Body;
+        using var requestBody = new HashingRequestStream(originalRequest, feature);
+        using var responseBody = new AuditedResponseStream(originalResponse, context.Response, feature);
+        context.Request.Body = requestBody;
+        context.Response.Body = responseBody;
+        try
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && !context.Response.HasStarted && !responseBody.Streaming)
+            {
+                // Only reached when an error escapes the exception handler: audit it as the 500 the server will send.
+                feature.Explain("unhandled error");
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse);
+                throw;
+            }
+
+            await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse);
+        }
+        finally
+        {
+            context.Request.Body = originalRequest;
+            context.Response.Body = originalResponse;
+        }
+    }
+
+    private static bool IsAudited(PathString path) =>
+        !path.StartsWithSegments("/healthz") && !path.StartsWithSegments("/readyz") && !path.StartsWithSegments("/.well-known");
+
+    private async Task AuditAndReleaseAsync(
+        HttpContext context, AuditFeature feature, HashingRequestStream requestBody, AuditedResponseStream responseBody, Stream originalResponse)
+    {
+        var (requestDigest, requestCopy) = await requestBody.FinishAsync(context.RequestAborted);
+        var (responseDigest, responseCopy) = responseBody.Finish();
+        var (tenant, auditEvent) = Describe(context, feature, requestDigest, responseDigest, requestCopy, responseCopy);
+        try
+        {
+            await writer.AppendAsync(tenant, auditEvent);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogAuditUnavailable(logger, ex, feature.RequestId, tenant);
+            if (responseBody.Streaming || context.Response.HasStarted)
+            {
+                // The stream is out; ending it cleanly would claim a complete, recorded response.
+                context.Abort();
+                return;
+            }
+
+            responseBody.Discard();
+            context.Response.Clear();
+            context.Response.Body = originalResponse;
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "5";
+            await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Type = Problems.TypeBase + "audit-unavailable",
+                    Title = "Audit log unavailable",
+                    Detail = "The request could not be recorded in the audit log, so its response is withheld; retry shortly.",
+                },
+            });
+            return;
+        }
+
+        await responseBody.ReleaseAsync(context.RequestAborted);
+    }
+
+    private (string Tenant, AuditEvent Event) Describe(
+        HttpContext context, AuditFeature feature, byte[] requestDigest, byte[] responseDigest, byte[]? requestCopy, byte[]? responseCopy)
+    {
+        var user = context.User;
+        var tenant = user.FindFirstValue(OutpostClaims.Tenant) ?? feature.Tenant ?? UnauthenticatedTenant;
+        var source = context.Connection.RemoteIpAddress?.ToString() ?? "";
+        var client = user.FindFirstValue(OutpostClaims.ClientId) ?? "";
+        var subject = user.FindFirstValue(OutpostClaims.Subject) ?? (client.Length > 0 ? client : null) ?? feature.Subject ?? source;
+
+        var endpoint = context.GetEndpoint();
+        var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "/";
+        var action = $"{context.Request.Method} {(route.StartsWith('/') ? route : "/" + route)}";
+        var scopes = new SortedSet<string>(feature.Scopes, StringComparer.Ordinal);
+        foreach (var data in endpoint?.Metadata.GetOrderedMetadata<IAuthorizeData>() ?? [])
+        {
+            if (data.Policy is { } policy && Scopes.All.Contains(policy))
+            {
+                scopes.Add(policy);
+            }
+        }
+
+        var scopeText = string.Join(' ', scopes);
+        var status = context.Response.StatusCode;
+        string decision, rule;
+        if (feature.DenialRule is { } denial)
+        {
+            (decision, rule) = (AuditEvent.Denied, denial);
+        }
+        else if (DefaultDenialRule(status) is { } statusRule)
+        {
+            (decision, rule) = (AuditEvent.Denied, statusRule);
+        }
+        else
+        {
+            (decision, rule) = (AuditEvent.Allowed, scopes.Count > 0 ? "scope:" + scopeText : endpoint is null ? "no_route" : "public");
+        }
+
+        var headers = context.Response.Headers;
+        string? target = headers[SpendGuard.TargetHeader].ToString() is { Length: > 0 } t ? t : null;
+        var device = headers[Endpoints.EmbeddingsEndpoints.DeviceHeader].ToString() is { Length: > 0 } d && d != "cache" ? d : "";
+        if (device.Length == 0 && target is not null && target.StartsWith("edge:", StringComparison.Ordinal))
+        {
+            device = target["edge:".Length..];
+        }
+
+        target ??= device.Length > 0 ? "edge:" + device : null;
+        var silo = device.Length == 0 ? "" : devices.Devices.FirstOrDefault(s => s.Record.Registration.DeviceId == device)?.Record.Silo.ToString() ?? "";
+        _ = long.TryParse(headers[SpendGuard.CostHeader].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var cost);
+        var outcome = context.RequestAborted.IsCancellationRequested ? "aborted"
+            : status >= 500 ? "server_error"
+            : status >= 400 ? "client_error"
+            : "ok";
+
+        return (tenant, new AuditEvent(
+            Time: feature.ArrivedAt,
+            Subject: subject,
+            Action: action,
+            Decision: decision,
+            Target: target,
+            RequestId: feature.RequestId,
+            ClientId: client,
+            SourceAddress: source,
+            Scopes: scopeText,
+            Rule: rule,
+            Reason: feature.Reason ?? "",
+            Device: device,
+            Silo: silo,
+            Model: feature.Model ?? "",
+            CostMicros: cost,
+            Status: status,
+            Outcome: outcome,
+            RequestSha256: requestDigest,
+            ResponseSha256: responseDigest,
+            RequestBody: feature.StoreBodies ? requestCopy ?? [] : null,
+            ResponseBody: feature.StoreBodies ? responseCopy ?? [] : null));
+    }
+
+    private static string? DefaultDenialRule(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => "unauthenticated",
+        StatusCodes.Status402PaymentRequired => "budget",
+        StatusCodes.Status403Forbidden => "forbidden",
+        StatusCodes.Status413PayloadTooLarge => "body_too_large",
+        StatusCodes.Status429TooManyRequests => "rate_limited",
+        _ => null,
+    };
+
+    [LoggerMessage(EventId = 62, EventName = "AuditUnavailable", Level = LogLevel.Error,
+        Message = "Request {RequestId} of tenant {TenantId} could not be audited; its response was withheld")]
+    private static partial void LogAuditUnavailable(ILogger logger, Exception exception, string requestId, string tenantId);
+}

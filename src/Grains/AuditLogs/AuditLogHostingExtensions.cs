@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Security;
+
+namespace Outpost.Grains.AuditLogs;
+
+public static class AuditLogHostingExtensions
+{
+    /// <summary>
+    /// What a control silo needs to host audit logs: the options, and the signer with the master key that seals the
+    /// audit key (<c>Security:MasterKeyFile</c>, the file the gateway uses too).
+    /// </summary>
+    public static IHostApplicationBuilder AddAuditLogs(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddValidatedOptions<AuditLogOptions>(AuditLogOptions.Section);
+        var masterKey = MasterKey.Load(
+            builder.Configuration[MasterKey.FileKey],
+            builder.Configuration.GetValue<bool>(MasterKey.CreateKey));
+        builder.Services.AddSingleton(masterKey);
+        builder.Services.AddSingleton<AuditSigner>();
+        return builder;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using Npgsql;
+using Outpost.ServiceDefaults.Security;
+
+namespace Outpost.Grains.AuditLogs;
+
+/// <summary>
+/// Signs checkpoints with the control plane's audit key: ECDSA P-256, created on first use and kept in
+/// <c>outpost_audit_keys</c> with its private part sealed by the <see cref="MasterKey"/>. Every control silo shares the
+/// newest key; an advisory lock keeps two silos starting together from creating two.
+/// </summary>
+public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey, TimeProvider time) : IDisposable
+{
+    /// <summary>The algorithm name stored with each key and published with it.</summary>
+    public const string Algorithm = "ECDSA-P256-SHA256";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ECDsa? _key;
+    private string? _keyId;
+
+    /// <summary>Signs the log of <paramref name="tenant"/> at <paramref name="treeSize"/> with root <paramref name="rootHash"/>, now.</summary>
+    public async Task<AuditCheckpoint> SignAsync(string tenant, long treeSize, byte[] rootHash, CancellationToken cancellationToken = default)
+    {
+        var (key, keyId) = await GetKeyAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var signedAt = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
+        var text = AuditCheckpoint.FormatSignedText(tenant, treeSize, rootHash, signedAt);
+        var signature = key.SignData(text, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return new AuditCheckpoint(tenant, treeSize, rootHash, signedAt, keyId, signature);
+    }
+
+    /// <summary>The id of a public key: the first 16 hex digits of SHA-256 of its SubjectPublicKeyInfo.</summary>
+    public static string KeyIdOf(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo))[..16];
+
+    /// <summary>Every audit public key (SubjectPublicKeyInfo DER) by key id; what verifiers need, and no secret.</summary>
+    public static async Task<IReadOnlyDictionary<string, byte[]>> ReadPublicKeysAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand("SELECT key_id, public_key FROM outpost_audit_keys ORDER BY created_at");
+        var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys[reader.GetString(0)] = (byte[])reader[1];
+        }
+
+        return keys;
+    }
+
+    /// <summary>Checks a checkpoint's signature against a public key (SubjectPublicKeyInfo DER).</summary>
+    public static bool Verify(AuditCheckpoint checkpoint, ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        using var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+        return key.VerifyData(checkpoint.SignedText, checkpoint.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    public void Dispose()
+    {
+        _key?.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task<(ECDsa Key, string KeyId)> GetKeyAsync(CancellationToken cancellationToken)
+    {
+        if (_key is { } cached)
+        {
+            return (cached, _keyId!);
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_key is null)
+            {
+                (_key, _keyId) = await LoadOrCreateAsync(cancellationToken);
+            }
+
+            return (_key, _keyId!);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<(ECDsa Key, string KeyId)> LoadOrCreateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('outpost_audit_keys'))", connection, transaction))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var select = new NpgsqlCommand(
+            "SELECT key_id, private_key, nonce FROM outpost_audit_keys ORDER BY created_at DESC LIMIT 1", connection, transaction))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                var keyId = reader.GetString(0);
+                byte[] pkcs8;
+                try
+                {
+                    pkcs8 = masterKey.Decrypt((byte[])reader[1], (byte[])reader[2], keyId);
+                }
+                catch (AuthenticationTagMismatchException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"{MasterKey.FileKey}: the master key does not open audit key '{keyId}'; use the key file it was sealed with.", ex);
+                }
+
+                var key = ECDsa.Create();
+                key.ImportPkcs8PrivateKey(pkcs8, out _);
+                CryptographicOperations.ZeroMemory(pkcs8);
+                return (key, keyId);
+            }
+        }
+
+        var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var publicKey = created.ExportSubjectPublicKeyInfo();
+        var createdId = KeyIdOf(publicKey);
+        var privateKey = created.ExportPkcs8PrivateKey();
+        var (sealedKey, nonce) = masterKey.Encrypt(privateKey, createdId);
+        CryptographicOperations.ZeroMemory(privateKey);
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO outpost_audit_keys (key_id, algorithm, public_key, private_key, nonce) VALUES (@kid, @alg, @public, @private, @nonce)",
+            connection,
+            transaction))
+        {
+            insert.Parameters.AddWithValue("kid", createdId);
+            insert.Parameters.AddWithValue("alg", Algorithm);
+            insert.Parameters.AddWithValue("public", publicKey);
+            insert.Parameters.AddWithValue("private", sealedKey);
+            insert.Parameters.AddWithValue("nonce", nonce);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (created, createdId);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace Outpost.Grains.AuditLogs;
+
+/// <summary>
+/// Recomputes a tenant's Merkle log from the rows in PostgreSQL and checks it against every stored checkpoint and its
+/// signature, stopping at the first problem. Trusts nothing in the database but the public keys and the signatures:
+/// an event edited, deleted, moved or added, or a checkpoint rewritten, shows up as the first event or checkpoint that
+/// no longer agrees.
+/// </summary>
+public sealed class AuditVerifier(NpgsqlDataSource dataSource)
+{
+    private readonly AuditStore _store = new(dataSource);
+
+    /// <summary>
+    /// Verifies <paramref name="tenant"/>'s log. <paramref name="logSize"/>, when given, asks the AuditLog grain how many
+    /// events it wrote; it is asked before and after reading, and a stored row beyond the second answer was not written
+    /// by Outpost. Rows beyond the first answer are appends made while verifying; they are checked but may be partial.
+    /// </summary>
+    public async Task<AuditVerification> VerifyAsync(
+        string tenant, Func<Task<long>>? logSize = null, CancellationToken cancellationToken = default)
+    {
+        long? knownSize = logSize is null ? null : await logSize();
+        var beyondKnown = new List<(long Sequence, string RequestId)>();
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        var prune = await _store.LatestPruneAsync(tenant, cancellationToken);
+        var tree = prune is null ? new MerkleTree() : MerkleTree.FromPrunedPrefix(prune.TreeSize, prune.CompactRange);
+        var prunedSize = tree.Size;
+        var checkpoints = await _store.ReadCheckpointsAsync(tenant, prunedSize, long.MaxValue, cancellationToken);
+        var keys = await AuditSigner.ReadPublicKeysAsync(dataSource, cancellationToken);
+        long eventsChecked = 0;
+        var checkpointsChecked = 0;
+        AuditCheckpoint? latest = null;
+
+        AuditVerification Result(AuditProblem? problem) =>
+            new(tenant, problem is null, eventsChecked, checkpointsChecked, prunedSize, tree.Size, latest, problem);
+
+        foreach (var checkpoint in checkpoints)
+        {
+            if (!keys.TryGetValue(checkpoint.KeyId, out var publicKey))
+            {
+                return Result(new AuditProblem("unknown_key", null, null, checkpoint.TreeSize,
+                    $"The checkpoint at size {checkpoint.TreeSize} names key '{checkpoint.KeyId}', which is not an audit key."));
+            }
+
+            if (!AuditSigner.Verify(checkpoint, publicKey))
+            {
+                return Result(new AuditProblem("bad_signature", null, null, checkpoint.TreeSize,
+                    $"The signature of the checkpoint at size {checkpoint.TreeSize} does not verify: the checkpoint was changed."));
+            }
+        }
+
+        var next = 0;
+        var segmentStart = tree.Size;
+        var problem = CheckReachedCheckpoints(tree, checkpoints, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
+        if (problem is not null)
+        {
+            return Result(problem);
+        }
+
+        await foreach (var entry in _store.ReadEventsAsync(tenant, tree.Size, cancellationToken))
+        {
+            var expected = tree.Size;
+            var requestId = entry.Event.RequestId;
+            if (entry.Sequence != expected)
+            {
+                return Result(new AuditProblem("missing_event", expected, null, null,
+                    $"Event {expected} is missing: the next stored event is {entry.Sequence} (request {requestId})."));
+            }
+
+            if (knownSize is { } size && entry.Sequence >= size)
+            {
+                beyondKnown.Add((entry.Sequence, requestId));
+            }
+
+            var leaf = AuditLeaf.Hash(tenant, expected, entry.Event);
+            if (entry.LeafHash is not { } stored || !CryptographicOperations.FixedTimeEquals(leaf, stored))
+            {
+                return Result(new AuditProblem("changed_event", expected, requestId, null,
+                    $"Event {expected} (request {requestId}) no longer matches its leaf hash: a field was changed or the row was moved."));
+            }
+
+            if (!BodyMatches(entry.Event.RequestBody, entry.Event.RequestSha256) || !BodyMatches(entry.Event.ResponseBody, entry.Event.ResponseSha256))
+            {
+                return Result(new AuditProblem("body_mismatch", expected, requestId, null,
+                    $"Event {expected} (request {requestId}) stores a body that does not match its digest."));
+            }
+
+            tree.Append(leaf);
+            eventsChecked++;
+            problem = CheckReachedCheckpoints(tree, checkpoints, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
+            if (problem is not null)
+            {
+                return Result(problem);
+            }
+        }
+
+        if (beyondKnown.Count > 0)
+        {
+            var sizeAfter = await logSize!();
+            var foreign = beyondKnown.Find(row => row.Sequence >= sizeAfter);
+            if (foreign.RequestId is not null)
+            {
+                return Result(new AuditProblem("foreign_event", foreign.Sequence, foreign.RequestId, null,
+                    $"Event {foreign.Sequence} (request {foreign.RequestId}) lies beyond the {sizeAfter} events the audit log wrote: it was added outside Outpost."));
+            }
+        }
+
+        if (next < checkpoints.Count)
+        {
+            var checkpoint = checkpoints[next];
+            return Result(new AuditProblem("truncated", tree.Size, null, checkpoint.TreeSize,
+                $"The checkpoint at size {checkpoint.TreeSize} covers events up to {checkpoint.TreeSize - 1}, but the stored log ends before event {tree.Size}."));
+        }
+
+        return Result(null);
+    }
+
+    private static AuditProblem? CheckReachedCheckpoints(
+        MerkleTree tree,
+        IReadOnlyList<AuditCheckpoint> checkpoints,
+        ref int next,
+        ref long segmentStart,
+        ref int verified,
+        ref AuditCheckpoint? latest)
+    {
+        while (next < checkpoints.Count && checkpoints[next].TreeSize == tree.Size)
+        {
+            var checkpoint = checkpoints[next];
+            if (!CryptographicOperations.FixedTimeEquals(tree.RootHash(), checkpoint.RootHash))
+            {
+                var first = Math.Min(segmentStart, Math.Max(tree.Size - 1, 0));
+                return new AuditProblem("root_mismatch", first, null, checkpoint.TreeSize,
+                    $"Events {segmentStart} to {tree.Size - 1} no longer hash to the root signed at size {checkpoint.TreeSize}: one of them was changed, "
+                    + "with its stored leaf hash recomputed to hide it.");
+            }
+
+            verified++;
+            latest = checkpoint;
+            segmentStart = tree.Size;
+            next++;
+        }
+
+        return null;
+    }
+
+    private static bool BodyMatches(byte[]? body, byte[]? digest) =>
+        body is null || (digest is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(body), digest));
+}
