@@ -116,7 +116,12 @@ public sealed partial class AuditLogGrain(
             }
         }
 
-        _flushing ??= FlushAsync();
+        if (_flushing is null)
+        {
+            var flushing = FlushAsync();
+            _flushing = flushing.IsCompleted ? null : flushing;
+        }
+
         return WaitAllAsync(waits);
     }
 
@@ -307,10 +312,14 @@ public sealed partial class AuditLogGrain(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogAppendFailed(logger, ex, Tenant, batch.Count);
+
+            // Callers get an exception they can deserialize, without the database's internals.
+            var failure = new AuditWriteException(
+                $"Writing {batch.Count} audit events of tenant '{Tenant}' failed: {(ex is PostgresException pg ? pg.MessageText : ex.GetType().Name)}.");
             foreach (var pending in batch)
             {
                 _pendingById.Remove(pending.Event.RequestId);
-                pending.Completion.TrySetException(ex);
+                pending.Completion.TrySetException(failure);
             }
 
             return;

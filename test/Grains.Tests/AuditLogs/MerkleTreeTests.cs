@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Outpost.Grains.AuditLogs;
+using Outpost.Testing.AuditLogs;
 using Xunit;
 
 namespace Outpost.Grains.Tests.AuditLogs;

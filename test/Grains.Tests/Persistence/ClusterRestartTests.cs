@@ -15,7 +15,7 @@ public sealed class ClusterRestartTests(PostgreSqlFixture postgres) : IClassFixt
     {
         await using var cluster = await OutpostCluster.StartAsync(postgres.Server, new OutpostClusterSettings { EdgeDevices = ["dev-pi-1"] });
         var limits = new TenantLimits(5_000_000, BudgetPeriod.Daily, 60, 10_000, SoftLimitPercent: 75, CloudFallbackAllowed: true);
-        var audit = new AuditEvent(DateTimeOffset.UnixEpoch, "alice", "tasks.create", "allowed", "dev-pi-1", "req-1");
+        var audit = new AuditEvent(DateTimeOffset.UnixEpoch, "alice", "tasks.create", "allowed", "dev-pi-1", "restart-" + Guid.NewGuid().ToString("N"));
         var spec = new TaskRunSpec("acme", "alice", "dotnet-test", "dev-pi-1", RequiresApproval: true);
 
         await cluster.Client.GetGrain<ITenantQuotaGrain>("acme").SetLimitsAsync(limits);
@@ -30,7 +30,9 @@ public sealed class ClusterRestartTests(PostgreSqlFixture postgres) : IClassFixt
 
         Assert.DoesNotContain(cluster.Control.Address, oldSilos);
         Assert.Equal(limits, await cluster.Client.GetGrain<ITenantQuotaGrain>("acme").GetLimitsAsync());
-        Assert.Equal([audit], (await cluster.Client.GetGrain<IAuditLogGrain>("acme").ReadAsync(0, 10)).Select(e => e.Event));
+        var logged = Assert.Single(await cluster.Client.GetGrain<IAuditLogGrain>("acme").ReadAsync(0, 10));
+        Assert.Equal((audit.RequestId, audit.Subject, audit.Action, audit.Target), (logged.Event.RequestId, logged.Event.Subject, logged.Event.Action, logged.Event.Target));
+        Assert.Equal(1, await cluster.Client.GetGrain<IAuditLogGrain>("acme").CountAsync());
         var run = await cluster.Client.GetGrain<ITaskRunGrain>("run-1").GetAsync();
         Assert.Equal((TaskRunStatus.Queued, spec), (run.Status, run.Spec));
         var after = await cluster.WaitForDeviceAsync("dev-pi-1", online: true);

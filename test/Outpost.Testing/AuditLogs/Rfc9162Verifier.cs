@@ -1,15 +1,40 @@
 using System.Security.Cryptography;
 
-namespace Outpost.Grains.Tests.AuditLogs;
+namespace Outpost.Testing.AuditLogs;
 
 /// <summary>
 /// An independent check of the tree's proofs: the verification algorithms of RFC 9162 sections 2.1.3.2 and
 /// 2.1.4.2 followed step by step, with their own hashing, so that a mistake shared by
-/// <see cref="Outpost.Grains.AuditLogs.MerkleTree"/>'s proof generation and its own verifiers cannot hide.
+/// Outpost's MerkleTree's proof generation and its own verifiers cannot hide.
 /// Uses nothing from the production Merkle code.
 /// </summary>
-internal static class Rfc9162Verifier
+public static class Rfc9162Verifier
 {
+    /// <summary>RFC 9162 section 2.1.1: MTH over already-hashed leaves, by the definition's recursion.</summary>
+    public static byte[] RootHash(IReadOnlyList<byte[]> leafHashes)
+    {
+        ArgumentNullException.ThrowIfNull(leafHashes);
+        if (leafHashes.Count == 0)
+        {
+            return SHA256.HashData([]);
+        }
+
+        if (leafHashes.Count == 1)
+        {
+            return leafHashes[0];
+        }
+
+        var k = 1;
+        while (k * 2 < leafHashes.Count)
+        {
+            k *= 2;
+        }
+
+        var left = RootHash(leafHashes.Take(k).ToList());
+        var right = RootHash(leafHashes.Skip(k).ToList());
+        return SHA256.HashData([0x01, .. left, .. right]);
+    }
+
     /// <summary>RFC 9162 section 2.1.3.2: verifying an inclusion proof.</summary>
     public static bool VerifyInclusion(
         byte[] leafHash, long leafIndex, long treeSize, IReadOnlyList<byte[]> inclusionPath, byte[] rootHash)
