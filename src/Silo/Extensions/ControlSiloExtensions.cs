@@ -25,8 +25,8 @@ public static class ControlSiloExtensions
         // Hosted services start in registration order, so the schema is in place before Orleans asks for its tables.
         builder.Services.AddHostedService<SchemaMigrationService>();
         builder.AddValidatedOptions<EmbeddingCacheOptions>(EmbeddingCacheOptions.Section);
-        builder.AddAuditLogs();
         builder.AddOutpostSilo(SiloRole.Control, silo => silo.AddDashboard());
+        builder.AddAuditLogs();
         builder.Services.AddSiloReadiness();
         return builder;
     }

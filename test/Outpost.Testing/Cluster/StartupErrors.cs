@@ -9,12 +9,17 @@ public static class StartupErrors
     // Generous: the executable starts cold on a busy 2-core machine. This only stops a hung process, it asserts nothing.
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    public static Task<ProcessResult> RunAsync(string project, string[] arguments, string connectionString) =>
-        OutpostProcessRunner.RunAsync(
-            project,
-            arguments,
-            new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = connectionString },
-            Timeout);
+    public static Task<ProcessResult> RunAsync(
+        string project, string[] arguments, string connectionString, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var variables = new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = connectionString };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            variables[name] = value;
+        }
+
+        return OutpostProcessRunner.RunAsync(project, arguments, variables, Timeout);
+    }
 
     /// <summary>
     /// A well-formed connection string to a port nothing listens on (FreePorts never hands one out twice), so that the
