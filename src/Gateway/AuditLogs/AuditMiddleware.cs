@@ -137,7 +137,8 @@ internal sealed partial class AuditMiddleware(
 
         var endpoint = context.GetEndpoint();
         var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "/";
-        var action = $"{context.Request.Method} {(route.StartsWith('/') ? route : "/" + route)}";
+        route = "/" + route.Trim('/');
+        var action = $"{context.Request.Method} {route}";
         var scopes = new SortedSet<string>(feature.Scopes, StringComparer.Ordinal);
         foreach (var data in endpoint?.Metadata.GetOrderedMetadata<IAuthorizeData>() ?? [])
         {

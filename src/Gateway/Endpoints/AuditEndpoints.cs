@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
@@ -117,7 +118,11 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<ListResponse<AuditCheckpointResponse>>> ListCheckpointsAsync(
-        long? fromSize, long? toSize, ClaimsPrincipal user, AuditStore store, CancellationToken cancellationToken)
+        [FromQuery(Name = "from_size")] long? fromSize,
+        [FromQuery(Name = "to_size")] long? toSize,
+        ClaimsPrincipal user,
+        AuditStore store,
+        CancellationToken cancellationToken)
     {
         var caller = CallerContext.From(user);
         var checkpoints = await store.ReadCheckpointsAsync(caller.Tenant, fromSize ?? 0, toSize ?? long.MaxValue, cancellationToken);
@@ -133,7 +138,12 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditInclusionProofResponse>> GetInclusionProofAsync(
-        string? requestId, long? treeSize, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
+        [FromQuery(Name = "request_id")] string? requestId,
+        [FromQuery(Name = "tree_size")] long? treeSize,
+        ClaimsPrincipal user,
+        AuditStore store,
+        IClusterClient cluster,
+        CancellationToken cancellationToken)
     {
         var caller = CallerContext.From(user);
         if (string.IsNullOrEmpty(requestId))

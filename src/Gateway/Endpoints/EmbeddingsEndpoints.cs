@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
@@ -32,6 +33,7 @@ public static class EmbeddingsEndpoints
         ArgumentNullException.ThrowIfNull(context);
         var limits = options.Value;
         var model = string.IsNullOrWhiteSpace(request.Model) ? throw ProblemException.BadRequest("model is required.") : request.Model;
+        AuditFeature.Of(context)?.Model = model;
         var base64 = ParseEncoding(request.EncodingFormat, "encoding_format");
         var inputs = JsonFields.Inputs(request.Input, "input", limits.MaxInputs, limits.MaxInputCharacters);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
@@ -54,6 +55,7 @@ public static class InferEndpoints
     {
         CallerContext.RequireScope(context.User, Scopes.EmbedCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
+        AuditFeature.Of(context)?.Model = model;
         var base64 = EmbeddingsEndpoints.ParseEncoding(JsonFields.OptionalString(payload, "encoding_format", "payload."), "payload.encoding_format");
         var input = payload.TryGetProperty("input", out var value) ? value : default;
         var inputs = JsonFields.Inputs(input, "payload.input", limits.MaxInputs, limits.MaxInputCharacters);
@@ -71,6 +73,7 @@ public static class InferEndpoints
     {
         CallerContext.RequireScope(context.User, Scopes.InferCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
+        AuditFeature.Of(context)?.Model = model;
         var maxTokens = JsonFields.OptionalInt(payload, "max_tokens", "payload.", 1, MaxGenerationTokens) ?? 256;
         var temperature = JsonFields.OptionalDouble(payload, "temperature", "payload.", 0, 2);
         var messages = Messages(payload);

@@ -26,6 +26,7 @@ public sealed partial class MessagesRelay(
         try
         {
             var request = await ReadAsync(context, cancellationToken);
+            AuditLogs.AuditFeature.Of(context)?.Model = request.Model;
             var tenant = CallerContext.From(context.User).Tenant;
             switch (await ChooseAsync(tenant, request.Model, cancellationToken))
             {
