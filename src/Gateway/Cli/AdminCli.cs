@@ -20,7 +20,7 @@ public static partial class AdminCli
 
     private static readonly HashSet<string> Commands = new(StringComparer.Ordinal)
     {
-        TenantCommands.Name, AdminUserCommands.Name, ClientCommands.Name, TokenCommands.Name, KeyCommands.Name, DeviceCommands.Name,
+        TenantCommands.Name, AdminUserCommands.Name, ClientCommands.Name, TokenCommands.Name, KeyCommands.Name, DeviceCommands.Name, AuditCommands.Name,
     };
 
     /// <summary>True when the arguments name an admin command rather than start the gateway.</summary>
@@ -49,6 +49,7 @@ public static partial class AdminCli
             TokenCommands.Create(context),
             KeyCommands.Create(context),
             DeviceCommands.Create(context),
+            AuditCommands.Create(context),
         };
 
         try

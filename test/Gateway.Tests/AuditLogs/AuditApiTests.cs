@@ -244,6 +244,29 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         Assert.Equal(30, settings.GetProperty("retention_days").GetInt32());
     }
 
+    [Fact]
+    public async Task AdminCli_AuditVerify_ChecksTheLogFromTheDatabase()
+    {
+        using var caller = Client("acme", "cli-client", Scopes.SpendRead, Scopes.AuditRead);
+        using (await caller.GetAsync("/v1/spend"))
+        {
+        }
+
+        using (await caller.PostAsync("/v1/audit/checkpoints", null))
+        {
+        }
+
+        var output = new StringWriter();
+        var exitCode = await Cli.AdminCli.RunAsync(
+            ["audit", "verify", "acme", $"--ConnectionStrings:Outpost={Cluster.ConnectionString}", $"--Security:MasterKeyFile={Cluster.MasterKeyFile}"],
+            new StringReader(""),
+            output,
+            new StringWriter());
+
+        Assert.True(exitCode == 0, output.ToString());
+        Assert.Contains("valid: latest checkpoint at size", output.ToString(), StringComparison.Ordinal);
+    }
+
     private static bool VerifySignature(ECDsa key, JsonElement checkpoint) => key.VerifyData(
         Encoding.UTF8.GetBytes(checkpoint.GetProperty("signed_text").GetString()!),
         Convert.FromBase64String(checkpoint.GetProperty("signature").GetString()!),

@@ -22,7 +22,7 @@ namespace Outpost.Testing.Cluster;
 public sealed class OutpostCluster : IAsyncDisposable
 {
     private readonly List<SiloHandle> _silos = [];
-    private readonly List<EdgeSiloProcess> _processes = [];
+    private readonly List<SiloProcess> _processes = [];
     private WebApplication? _gateway;
 
     private OutpostCluster(string connectionString, OutpostClusterSettings settings)
@@ -148,10 +148,10 @@ public sealed class OutpostCluster : IAsyncDisposable
     }
 
     /// <summary>Starts an EdgeSilo executable for <paramref name="deviceId"/> and waits until its device is online.</summary>
-    public async Task<EdgeSiloProcess> StartEdgeSiloProcessAsync(string deviceId)
+    public async Task<SiloProcess> StartEdgeSiloProcessAsync(string deviceId)
     {
         var arguments = EdgeSettings(deviceId).Select(kv => $"--{kv.Key}={kv.Value}");
-        var process = new EdgeSiloProcess(
+        var process = new SiloProcess(
             OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ConnectionString }),
             deviceId);
         _processes.Add(process);
@@ -162,6 +162,40 @@ public sealed class OutpostCluster : IAsyncDisposable
         catch (TimeoutException ex)
         {
             throw new TimeoutException($"{ex.Message} EdgeSilo output:\n{process.Output}", ex);
+        }
+
+        return process;
+    }
+
+    /// <summary>Starts a second control silo as a Silo executable and waits until it is an active member.</summary>
+    public async Task<SiloProcess> StartControlSiloProcessAsync()
+    {
+        var management = Client.GetGrain<IManagementGrain>(0);
+        var before = (await management.GetHosts(onlyActive: true)).Count;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+            ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
+            ["Http:Port"] = "0",
+            ["Cluster:ClusterId"] = ClusterId,
+            ["Cluster:ServiceId"] = ClusterId,
+            ["Cluster:ProbeTimeout"] = Settings.ProbeTimeout.ToString(),
+            ["Cluster:MissedProbesLimit"] = Settings.MissedProbesLimit.ToString(),
+            ["Security:MasterKeyFile"] = MasterKeyFile,
+        };
+        var process = new SiloProcess(
+            OutpostProcessRunner.Start("Silo", settings.Select(kv => $"--{kv.Key}={kv.Value}"), new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ConnectionString }),
+            deviceId: null);
+        _processes.Add(process);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while ((await management.GetHosts(onlyActive: true)).Count <= before)
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The control silo process did not join the cluster. Output:\n{process.Output}");
+            }
+
+            await Task.Delay(200);
         }
 
         return process;

@@ -3,14 +3,14 @@ using System.Text;
 
 namespace Outpost.Testing.Cluster;
 
-/// <summary>An EdgeSilo running as its own OS process, so a test can kill it the way a power cut would.</summary>
-public sealed class EdgeSiloProcess : IAsyncDisposable
+/// <summary>A silo (edge or control) running as its own OS process, so a test can kill it the way a power cut would.</summary>
+public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private bool _disposed;
 
-    internal EdgeSiloProcess(Process process, string deviceId)
+    internal SiloProcess(Process process, string? deviceId)
     {
         _process = process;
         DeviceId = deviceId;
@@ -20,7 +20,8 @@ public sealed class EdgeSiloProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public string DeviceId { get; }
+    /// <summary>The device of an edge silo; null for a control silo.</summary>
+    public string? DeviceId { get; }
 
     public bool HasExited => _process.HasExited;
 
