@@ -63,11 +63,16 @@ public sealed class EmbeddingQueueTests(OnnxEmbeddingBackendTests.BuiltInModel m
     [Fact]
     public async Task EnqueueAsync_QueueFull_RejectsAtOnceWithRetryHint()
     {
-        var queue = Create(new InferenceQueueOptions { MaxBatchSize = 64, MaxEmbeddingQueueDepth = 128 });
+        var queue = Create(new InferenceQueueOptions { MaxBatchSize = 64, MaxEmbeddingQueueDepth = 100 });
         var running = queue.EnqueueAsync(Texts("running", 64), CancellationToken.None);
-        var waiting = queue.EnqueueAsync(Texts("waiting", 64), CancellationToken.None);
 
-        // The first batch may not have been taken yet: then 128 texts wait; either way 64 more cannot fit.
+        // Once the model has the first batch (tens of milliseconds of work), 64 texts fit in line and 64 more do not.
+        while (queue.Depth > 0)
+        {
+            await Task.Delay(1);
+        }
+
+        var waiting = queue.EnqueueAsync(Texts("waiting", 64), CancellationToken.None);
         var error = Assert.Throws<InferenceRejectedException>(() => { _ = queue.EnqueueAsync(Texts("refused", 64), CancellationToken.None); });
 
         Assert.Equal(InferenceRejection.QueueFull, error.Reason);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outpost.Gateway.Identity;
 using Outpost.Grains.TenantQuotas;
@@ -30,6 +31,14 @@ public sealed class SpendApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
                 ["Limits:Burst"] = "100000",
             },
         });
+        // The gateway routes by its own catalog of devices, refreshed every second: wait until it has the device too.
+        await _cluster.WaitForDeviceAsync("dev-pi-1", online: true);
+        var catalog = _cluster.Gateway.Services.GetRequiredService<Outpost.Gateway.Routing.DeviceCatalog>();
+        for (var i = 0; i < 300 && !catalog.Devices.Any(d => d.Online && d.Record.Registration.DeviceId == "dev-pi-1"); i++)
+        {
+            await Task.Delay(100);
+        }
+
         await using var data = NpgsqlDataSource.Create(_cluster.ConnectionString);
         await using var command = data.CreateCommand(
             "INSERT INTO outpost_tenants (tenant_id, display_name) VALUES ('exact', 'Exact'), ('overflow', 'Overflow'), ('unset', 'Unset'), ('limited', 'Limited') ON CONFLICT DO NOTHING");
