@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -90,6 +91,7 @@ internal sealed partial class AuditMiddleware(
         var (requestDigest, requestCopy) = await requestBody.FinishAsync(context.RequestAborted);
         var (responseDigest, responseCopy) = responseBody.Finish();
         var (tenant, auditEvent) = Describe(context, feature, requestDigest, responseDigest, requestCopy, responseCopy);
+        var writing = Stopwatch.GetTimestamp();
         try
         {
             await writer.AppendAsync(tenant, auditEvent);
@@ -121,6 +123,13 @@ internal sealed partial class AuditMiddleware(
                 },
             });
             return;
+        }
+
+        if (!context.Response.HasStarted)
+        {
+            // What the audit write added to this request, for operators and benchmarks (Server-Timing, W3C).
+            context.Response.Headers.Append(
+                "Server-Timing", string.Create(CultureInfo.InvariantCulture, $"audit;dur={Stopwatch.GetElapsedTime(writing).TotalMilliseconds:F3}"));
         }
 
         await responseBody.ReleaseAsync(context.RequestAborted);
