@@ -254,7 +254,8 @@ public static class AuditEndpoints
             // The grain already found the stored log changed; verification says where.
         }
 
-        var verification = await verifier.VerifyAsync(tenant, () => log.CountAsync(), cancellationToken);
+        var verification = await verifier.VerifyAsync(
+            tenant, () => log.CountAsync(), from => log.GetLeafHashesAsync(from, 1000), cancellationToken);
         return AuditVerificationResponse.From(verification);
     }
 

@@ -53,6 +53,7 @@ public static class InferEndpoints
     private static async Task<InferEmbedResponse> EmbedAsync(
         JsonElement payload, EmbeddingService embeddings, SpendGuard spend, EmbeddingsOptions limits, HttpContext context)
     {
+        AuditFeature.Of(context)?.Scopes.Add(Scopes.EmbedCreate);
         CallerContext.RequireScope(context.User, Scopes.EmbedCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
         AuditFeature.Of(context)?.Model = model;
@@ -71,6 +72,7 @@ public static class InferEndpoints
 
     private static async Task<InferGenerateResponse> GenerateAsync(JsonElement payload, EdgeRouter router, SpendGuard spend, HttpContext context)
     {
+        AuditFeature.Of(context)?.Scopes.Add(Scopes.InferCreate);
         CallerContext.RequireScope(context.User, Scopes.InferCreate);
         var model = JsonFields.RequiredString(payload, "model", "payload.");
         AuditFeature.Of(context)?.Model = model;

@@ -44,6 +44,14 @@ public interface IAuditLogGrain : IGrainWithStringKey
     Task<AuditConsistencyProof> GetConsistencyProofAsync(long fromSize, long toSize);
 
     /// <summary>
+    /// The leaf hashes the grain holds for positions <paramref name="fromSequence"/> onwards (at most 1000): what it
+    /// wrote, for verification to compare the stored rows against. Empty when the grain's own copy cannot be trusted
+    /// (it was reloaded from rows that no longer match the signed history).
+    /// </summary>
+    [Alias("GetLeafHashesAsync")]
+    Task<IReadOnlyList<byte[]>> GetLeafHashesAsync(long fromSequence, int maxCount);
+
+    /// <summary>
     /// Removes the events older than the tenant's retention period, only as a whole signed segment: up to the latest
     /// checkpoint all of whose events are expired. Returns the number of events now pruned in total.
     /// </summary>

@@ -196,6 +196,22 @@ public sealed partial class AuditLogGrain(
             fromSize, toSize, _tree.RootHash(fromSize), _tree.RootHash(toSize), _tree.ConsistencyProof(fromSize, toSize)));
     }
 
+    public Task<IReadOnlyList<byte[]>> GetLeafHashesAsync(long fromSequence, int maxCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        var hashes = new List<byte[]>();
+        if (_integrityProblem is null)
+        {
+            var end = Math.Min(_tree.Size, fromSequence + Math.Min(maxCount, MaxReadCount));
+            for (var i = Math.Max(fromSequence, _tree.PrunedSize); i < end; i++)
+            {
+                hashes.Add(_tree.LeafHash(i));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<byte[]>>(hashes);
+    }
+
     public async Task<long> PruneExpiredAsync()
     {
         var settings = await _store.GetSettingsAsync(Tenant);

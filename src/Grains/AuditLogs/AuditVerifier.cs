@@ -18,8 +18,20 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
     /// events it wrote; it is asked before and after reading, and a stored row beyond the second answer was not written
     /// by Outpost. Rows beyond the first answer are appends made while verifying; they are checked but may be partial.
     /// </summary>
+    public Task<AuditVerification> VerifyAsync(
+        string tenant, Func<Task<long>>? logSize = null, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenant, logSize, trustedLeaves: null, cancellationToken);
+
+    /// <summary>
+    /// As above; <paramref name="trustedLeaves"/>, when given, returns the leaf hashes the AuditLog grain wrote from a
+    /// position on. When a segment no longer hashes to its checkpoint although every row matches its own stored leaf
+    /// hash (both were changed), they name the first changed event.
+    /// </summary>
     public async Task<AuditVerification> VerifyAsync(
-        string tenant, Func<Task<long>>? logSize = null, CancellationToken cancellationToken = default)
+        string tenant,
+        Func<Task<long>>? logSize,
+        Func<long, Task<IReadOnlyList<byte[]>>>? trustedLeaves,
+        CancellationToken cancellationToken = default)
     {
         long? knownSize = logSize is null ? null : await logSize();
         var beyondKnown = new List<(long Sequence, string RequestId)>();
@@ -56,7 +68,7 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         var problem = CheckReachedCheckpoints(tree, checkpoints, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
         if (problem is not null)
         {
-            return Result(problem);
+            return Result(await LocateAsync(tenant, tree, problem, trustedLeaves, cancellationToken));
         }
 
         await foreach (var entry in _store.ReadEventsAsync(tenant, tree.Size, cancellationToken))
@@ -92,7 +104,7 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
             problem = CheckReachedCheckpoints(tree, checkpoints, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
             if (problem is not null)
             {
-                return Result(problem);
+                return Result(await LocateAsync(tenant, tree, problem, trustedLeaves, cancellationToken));
             }
         }
 
@@ -143,6 +155,41 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         }
 
         return null;
+    }
+
+    /// <summary>Narrows a root mismatch down to the first event whose leaf differs from the one the grain wrote.</summary>
+    private async Task<AuditProblem> LocateAsync(
+        string tenant, MerkleTree tree, AuditProblem problem, Func<long, Task<IReadOnlyList<byte[]>>>? trustedLeaves, CancellationToken cancellationToken)
+    {
+        if (trustedLeaves is null || problem.Kind != "root_mismatch" || problem.Sequence is not { } start || problem.CheckpointSize is not { } end)
+        {
+            return problem;
+        }
+
+        for (var position = start; position < end;)
+        {
+            var trusted = await trustedLeaves(position);
+            if (trusted.Count == 0)
+            {
+                return problem;
+            }
+
+            foreach (var leaf in trusted)
+            {
+                if (position < end && !CryptographicOperations.FixedTimeEquals(leaf, tree.LeafHash(position)))
+                {
+                    var found = await _store.QueryAsync(tenant, new AuditQuery(AfterSequence: position - 1), 1, cancellationToken);
+                    var requestId = found.Count == 1 && found[0].Sequence == position ? found[0].Event.RequestId : null;
+                    return new AuditProblem("changed_event", position, requestId, end,
+                        $"Event {position} (request {requestId}) differs from what the audit log wrote; its stored leaf hash was recomputed to hide it, "
+                        + $"and the events no longer hash to the root signed at size {end}.");
+                }
+
+                position++;
+            }
+        }
+
+        return problem;
     }
 
     private static bool BodyMatches(byte[]? body, byte[]? digest) =>

@@ -89,7 +89,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Verify_FieldEditedWithItsLeafHashRecomputed_NamesTheSignedSegment_AndTheGrainStopsSigning()
+    public async Task Verify_FieldEditedWithItsLeafHashRecomputed_NamesTheSegment_ThenTheEventFromTheGrainsRecord_AndTheGrainStopsSigning()
     {
         var (tenant, events, log) = await CreateLogAsync("verify-rehash");
         var edited = AuditLeaf.Normalize(events[2]) with { Subject = "someone-else" };
@@ -99,9 +99,16 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
             $"UPDATE outpost_audit_events SET subject = 'someone-else', leaf_hash = '\\x{Convert.ToHexStringLower(leaf)}' WHERE tenant_id = @t AND seq = 2",
             tenant);
 
+        // From the database alone, the signed segment that holds it; with the grain's record of what it wrote, the event.
         var problem = AssertInvalid(await VerifyAsync(tenant));
         Assert.Equal(("root_mismatch", 0L, 5L), (problem.Kind, problem.Sequence, problem.CheckpointSize));
         Assert.Contains("Events 0 to 4", problem.Detail, StringComparison.Ordinal);
+        await using (var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString))
+        {
+            var located = AssertInvalid(await new AuditVerifier(dataSource).VerifyAsync(
+                tenant, () => log.CountAsync(), from => log.GetLeafHashesAsync(from, 1000)));
+            Assert.Equal(("changed_event", 2L, events[2].RequestId), (located.Kind, located.Sequence, located.RequestId));
+        }
 
         // Reloaded from the changed rows, the grain notices and will not vouch for them with a new checkpoint.
         await Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
