@@ -31,6 +31,7 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
             return new SpendTicket(null, null, estimate);
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var caller = CallerContext.From(context.User);
         var quota = cluster.GetGrain<ITenantQuotaGrain>(caller.Tenant);
         TenantLimits? limits = null;
@@ -72,6 +73,10 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
         }
 
         context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);
+
+        // What the budget check and reservation added to this request, for operators and benchmarks.
+        context.Response.Headers.Append("Server-Timing", string.Create(
+            CultureInfo.InvariantCulture, $"quota;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F3}"));
         return new SpendTicket(quota, reservation, estimate);
     }
 

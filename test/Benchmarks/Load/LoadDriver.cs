@@ -14,7 +14,8 @@ namespace Outpost.Benchmarks.Load;
 /// </summary>
 public static class LoadDriver
 {
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<double> AuditTimes = new();
+    // Server-Timing metrics the gateway reported during the measured run, by name (audit, quota).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<double>> ServerTimings = new();
 
     private const string Usage = """
         Usage: load [--url URL] [--token-file FILE] [--model NAME] [--concurrency 1,8,32] [--seconds N] [--warmup N] [--batches 1,8,32,64] [--skip-inproc]
@@ -115,7 +116,7 @@ public static class LoadDriver
     {
         var sequence = 0;
         await RunClientsAsync(http, settings, concurrency, settings.Warmup, null, () => Interlocked.Increment(ref sequence));
-        AuditTimes.Clear();
+        ServerTimings.Clear();
 
         var latencies = new List<double>[concurrency];
         var errors = new int[concurrency];
@@ -132,12 +133,12 @@ public static class LoadDriver
         var all = latencies.Where(l => l is not null).SelectMany(l => l).ToList();
         var failed = errors.Sum();
         Report("HTTP gateway → device grain → ONNX Runtime", $"concurrency {concurrency}", (all.Count - failed) / elapsed, all, failed);
-        var audit = AuditTimes.ToList();
-        AuditTimes.Clear();
-        if (audit.Count > 0)
+        foreach (var (name, times) in ServerTimings.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {
-            Report("of which the audit write (Server-Timing)", $"concurrency {concurrency}", double.NaN, audit, 0);
+            Report($"of which {name} (Server-Timing)", $"concurrency {concurrency}", double.NaN, times.ToList(), 0);
         }
+
+        ServerTimings.Clear();
     }
 
     private static async Task RunClientsAsync(
@@ -156,9 +157,9 @@ public static class LoadDriver
                     using var response = await http.PostAsJsonAsync("/v1/embeddings", body);
                     await response.Content.LoadIntoBufferAsync();
                     ok = response.IsSuccessStatusCode;
-                    if (record is not null && AuditDuration(response) is { } auditMs)
+                    if (record is not null)
                     {
-                        AuditTimes.Enqueue(auditMs);
+                        RecordServerTimings(response);
                     }
                 }
                 catch (HttpRequestException)
@@ -172,24 +173,22 @@ public static class LoadDriver
         await Task.WhenAll(clients);
     }
 
-    private static double? AuditDuration(HttpResponseMessage response)
+    private static void RecordServerTimings(HttpResponseMessage response)
     {
         if (!response.Headers.TryGetValues("Server-Timing", out var values))
         {
-            return null;
+            return;
         }
 
         foreach (var metric in values.SelectMany(v => v.Split(',')))
         {
             var parts = metric.Trim().Split(';');
-            if (parts[0] == "audit" && parts.Skip(1).FirstOrDefault(p => p.StartsWith("dur=", StringComparison.Ordinal)) is { } duration
+            if (parts.Skip(1).FirstOrDefault(p => p.StartsWith("dur=", StringComparison.Ordinal)) is { } duration
                 && double.TryParse(duration[4..], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
             {
-                return ms;
+                ServerTimings.GetOrAdd(parts[0], _ => new()).Enqueue(ms);
             }
         }
-
-        return null;
     }
 
     private static void RunFor(TimeSpan duration, Action action)
