@@ -21,8 +21,10 @@ public interface ITenantQuotaGrain : IGrainWithStringKey
     /// counts it against the rate limits, or says why not. A tenant without limits is refused paid work and allowed
     /// free work. Throws <see cref="ArgumentException"/> when the request is invalid, or when its
     /// <see cref="SpendReservationRequest.RequestId"/> is held by an open reservation for a different request.
+    /// Runs in one turn without waiting for storage, and may interleave with a commit that waits for the ledger: a
+    /// reservation being committed still counts at its full hold until the commit applies, so the check stays exact.
     /// </summary>
-    [Alias("ReserveAsync")]
+    [Alias("ReserveAsync"), Orleans.Concurrency.AlwaysInterleave]
     Task<SpendReservation> ReserveAsync(SpendReservationRequest request);
 
     /// <summary>

@@ -41,6 +41,9 @@ public sealed partial class TenantQuotaGrain(
     // Whether reservations changed since the state was last written.
     private bool _unsaved;
 
+    // Reservations whose commit is waiting for the ledger: never expired from under it.
+    private readonly HashSet<string> _committing = new(StringComparer.Ordinal);
+
     private string TenantId => this.GetPrimaryKeyString();
 
     private TenantQuotaState Quota => state.State;
@@ -100,7 +103,7 @@ public sealed partial class TenantQuotaGrain(
 
     public Task<TenantLimits?> GetLimitsAsync() => Task.FromResult(Quota.Limits);
 
-    public async Task<SpendReservation> ReserveAsync(SpendReservationRequest request)
+    public Task<SpendReservation> ReserveAsync(SpendReservationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Validate() is { } problem)
@@ -108,21 +111,27 @@ public sealed partial class TenantQuotaGrain(
             throw new ArgumentException(problem, nameof(request));
         }
 
+        // No await anywhere in here: the whole check-and-hold is one turn, even though this method may interleave with
+        // another call's wait for storage. What settling changed is written with the next write, like the hold itself.
         var now = time.GetUtcNow();
-        await SettleAndWriteAsync(now);
+        if (Settle(now))
+        {
+            _unsaved = true;
+            ScheduleExpiry();
+        }
 
         var existing = Quota.Reservations.Values.FirstOrDefault(r => r.Request.RequestId == request.RequestId);
         if (existing is not null)
         {
             return existing.Request == request
-                ? Granted(existing, now)
+                ? Task.FromResult(Granted(existing, now))
                 : throw new ArgumentException($"requestId '{request.RequestId}' is already reserved for a different request.", nameof(request));
         }
 
         var (denial, retryAfter) = Decide(request, now);
         if (denial != SpendDenial.None)
         {
-            return new SpendReservation(false, null, denial, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), retryAfter);
+            return Task.FromResult(new SpendReservation(false, null, denial, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), retryAfter));
         }
 
         // A reservation is held in memory and persisted with the next write (a commit, a settlement, deactivation): a
@@ -134,7 +143,7 @@ public sealed partial class TenantQuotaGrain(
 
         _rates.Add(reservation.ReservationId, request.Tokens, now);
         ScheduleExpiry();
-        return Granted(reservation, now);
+        return Task.FromResult(Granted(reservation, now));
     }
 
     public async Task<SpendCharge> CommitAsync(string reservationId, long actualCostMicros, int inputTokens, int outputTokens)
@@ -156,19 +165,30 @@ public sealed partial class TenantQuotaGrain(
         }
 
         var request = reservation.Request;
-        var stored = await _ledger.AppendAsync(new SpendLedgerEntry(
-            TenantId,
-            request.ClientId,
-            request.Kind,
-            request.Target,
-            request.RequestId,
-            reservationId,
-            ChargeFor(reservation, actualCostMicros),
-            actualCostMicros,
-            inputTokens,
-            outputTokens,
-            request.Paid,
-            Quota.PeriodStart!.Value));
+
+        // A reservation interleaving with this commit may settle expired holds; this one stays held until applied.
+        _committing.Add(reservationId);
+        SpendLedgerEntry stored;
+        try
+        {
+            stored = await _ledger.AppendAsync(new SpendLedgerEntry(
+                TenantId,
+                request.ClientId,
+                request.Kind,
+                request.Target,
+                request.RequestId,
+                reservationId,
+                ChargeFor(reservation, actualCostMicros),
+                actualCostMicros,
+                inputTokens,
+                outputTokens,
+                request.Paid,
+                Quota.PeriodStart!.Value));
+        }
+        finally
+        {
+            _committing.Remove(reservationId);
+        }
 
         // When an earlier attempt reached the ledger but not storage, the ledger's row is the charge.
         var charged = stored.PeriodStart == Quota.PeriodStart ? stored.CostMicros : 0;
@@ -336,7 +356,7 @@ public sealed partial class TenantQuotaGrain(
     private bool Settle(DateTimeOffset now)
     {
         var changed = AdvancePeriod(now);
-        foreach (var reservation in Quota.Reservations.Values.Where(r => r.ExpiresAt <= now).ToList())
+        foreach (var reservation in Quota.Reservations.Values.Where(r => r.ExpiresAt <= now && !_committing.Contains(r.ReservationId)).ToList())
         {
             Quota.Reservations.Remove(reservation.ReservationId);
             LogReservationExpired(logger, TenantId, reservation.ReservationId, reservation.Request.RequestId, reservation.Request.ClientId, reservation.HeldMicros);
@@ -414,13 +434,16 @@ public sealed partial class TenantQuotaGrain(
 
     private async Task WriteStateAsync()
     {
+        // Cleared before the write: a reservation that interleaves while it is under way sets it again, and is
+        // written next time even if this write's snapshot missed it.
+        _unsaved = false;
         try
         {
             await state.WriteStateAsync();
-            _unsaved = false;
         }
         catch (Exception ex)
         {
+            _unsaved = true;
             // The write may or may not have landed, and the ETag is no longer known: start again from storage.
             LogStateWriteFailed(logger, ex, TenantId);
             DeactivateOnIdle();

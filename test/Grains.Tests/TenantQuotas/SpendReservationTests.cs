@@ -43,6 +43,42 @@ public sealed class SpendReservationTests(OutpostClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ReserveAsync_InterleavedWithCommitsChargingLessThanHeld_NeverOverspends_AndUsesTheFreedBudget()
+    {
+        // Reservations interleave with commits waiting on the ledger; each commit frees part of its hold. However the
+        // turns fall, committed plus held never passes the budget, and what commits free is granted again.
+        const long Held = 1_000;
+        const long BudgetMicros = 50 * Held;
+        const string Tenant = "interleave-tenant";
+        var quota = Client.GetGrain<ITenantQuotaGrain>(Tenant);
+        await quota.SetLimitsAsync(Budget(BudgetMicros));
+
+        var perWorker = await Task.WhenAll(Enumerable.Range(0, 16).Select(async worker =>
+        {
+            var charges = new List<long>();
+            for (var i = 0; i < 40; i++)
+            {
+                var reservation = await quota.ReserveAsync(Paid($"interleave-{worker}-{i}", Held));
+                if (reservation.Granted)
+                {
+                    var charge = await quota.CommitAsync(reservation.ReservationId!, 100 + (i % 9) * 100, inputTokens: 1, outputTokens: 1);
+                    charges.Add(charge.ChargedMicros);
+                }
+            }
+
+            return charges;
+        }));
+        var charged = perWorker.SelectMany(c => c).ToList();
+
+        var status = await quota.GetStatusAsync();
+        Assert.True(status.CommittedMicros <= BudgetMicros, $"committed {status.CommittedMicros} of {BudgetMicros}");
+        Assert.Equal(charged.Sum(), status.CommittedMicros);
+        Assert.Equal((0L, 0), (status.ReservedMicros, status.OpenReservations));
+        Assert.True(charged.Count(c => c > 0) > 50, "commits that charged less than they held should have let more reservations in");
+        Assert.Equal((charged.Count(c => c > 0), charged.Sum()), await LedgerTotalsAsync(fixture.Cluster.ConnectionString, Tenant));
+    }
+
+    [Fact]
     public async Task ReserveAsync_BudgetHeldByOpenReservations_DeniesWhatNoLongerFits()
     {
         var quota = Client.GetGrain<ITenantQuotaGrain>("held-tenant");
