@@ -174,8 +174,7 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            checkpoints.Add(new AuditCheckpoint(
-                tenant, reader.GetInt64(0), (byte[])reader[1], new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), reader.GetString(3), (byte[])reader[4]));
+            checkpoints.Add(ReadCheckpoint(reader, tenant));
         }
 
         return checkpoints;
@@ -191,7 +190,7 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("tenant", tenant);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new AuditCheckpoint(tenant, reader.GetInt64(0), (byte[])reader[1], new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), reader.GetString(3), (byte[])reader[4])
+            ? ReadCheckpoint(reader, tenant)
             : null;
     }
 
@@ -309,6 +308,10 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
             await importer.WriteAsync(value, NpgsqlDbType.Bytea, cancellationToken);
         }
     }
+
+    // Columns: tree_size, root_hash, signed_at, key_id, signature.
+    private static AuditCheckpoint ReadCheckpoint(NpgsqlDataReader reader, string tenant) => new(
+        tenant, reader.GetInt64(0), (byte[])reader[1], new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), reader.GetString(3), (byte[])reader[4]);
 
     private static AuditEntry ReadEntry(NpgsqlDataReader reader)
     {
