@@ -11,7 +11,7 @@ namespace Outpost.Grains.TenantQuotas;
 public sealed class SpendLedger(NpgsqlDataSource dataSource)
 {
     private const string Columns =
-        "tenant_id, client_id, kind, target, request_id, reservation_id, cost_micros, actual_cost_micros, input_tokens, output_tokens, paid, period_start, committed_at";
+        "tenant_id, client_id, kind, target, request_id, reservation_id, cost_micros, actual_cost_micros, input_tokens, output_tokens, paid, period_start, committed_at, id";
 
     /// <summary>
     /// Appends <paramref name="entry"/> and returns it as stored. When its reservation was charged before, nothing is
@@ -25,7 +25,7 @@ public sealed class SpendLedger(NpgsqlDataSource dataSource)
                 (tenant_id, client_id, kind, target, request_id, reservation_id, cost_micros, actual_cost_micros, input_tokens, output_tokens, paid, period_start)
             VALUES (@tenant, @client, @kind, @target, @request, @reservation, @cost, @actual, @input, @output, @paid, @period)
             ON CONFLICT (reservation_id) DO NOTHING
-            RETURNING committed_at
+            RETURNING committed_at, id
             """);
         command.Parameters.AddWithValue("tenant", entry.TenantId);
         command.Parameters.AddWithValue("client", entry.ClientId);
@@ -39,9 +39,12 @@ public sealed class SpendLedger(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("output", entry.OutputTokens);
         command.Parameters.AddWithValue("paid", entry.Paid);
         command.Parameters.AddWithValue("period", NpgsqlDbType.TimestampTz, entry.PeriodStart.ToUniversalTime());
-        if (await command.ExecuteScalarAsync(cancellationToken) is DateTime committedAt)
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            return entry with { CommittedAt = new DateTimeOffset(committedAt, TimeSpan.Zero) };
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                return entry with { CommittedAt = new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero), Id = reader.GetInt64(1) };
+            }
         }
 
         var existing = await FindAsync(entry.TenantId, [entry.ReservationId], cancellationToken);
@@ -67,26 +70,24 @@ public sealed class SpendLedger(NpgsqlDataSource dataSource)
             $"SELECT {Columns} FROM outpost_spend_ledger WHERE tenant_id = @tenant AND reservation_id = ANY(@ids)");
         command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("ids", reservationIds.ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            entries.Add(new SpendLedgerEntry(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.GetString(4),
-                reader.GetString(5),
-                reader.GetInt64(6),
-                reader.GetInt64(7),
-                reader.GetInt32(8),
-                reader.GetInt32(9),
-                reader.GetBoolean(10),
-                new DateTimeOffset(reader.GetDateTime(11), TimeSpan.Zero),
-                new DateTimeOffset(reader.GetDateTime(12), TimeSpan.Zero)));
-        }
+        return await ReadEntriesAsync(command, cancellationToken);
+    }
 
-        return entries;
+    /// <summary>The tenant's rows written after row <paramref name="afterId"/>, in the order they were written.</summary>
+    public async Task<IReadOnlyList<SpendLedgerEntry>> ReadSinceAsync(string tenantId, long afterId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM outpost_spend_ledger WHERE tenant_id = @tenant AND id > @after ORDER BY id");
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("after", afterId);
+        return await ReadEntriesAsync(command, cancellationToken);
+    }
+
+    /// <summary>The id of the tenant's newest row, or 0.</summary>
+    public async Task<long> LastIdAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT COALESCE(max(id), 0) FROM outpost_spend_ledger WHERE tenant_id = @tenant");
+        command.Parameters.AddWithValue("tenant", tenantId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>
@@ -134,5 +135,31 @@ public sealed class SpendLedger(NpgsqlDataSource dataSource)
         }
 
         return rows;
+    }
+
+    private static async Task<List<SpendLedgerEntry>> ReadEntriesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var entries = new List<SpendLedgerEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new SpendLedgerEntry(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetString(5),
+                reader.GetInt64(6),
+                reader.GetInt64(7),
+                reader.GetInt32(8),
+                reader.GetInt32(9),
+                reader.GetBoolean(10),
+                new DateTimeOffset(reader.GetDateTime(11), TimeSpan.Zero),
+                new DateTimeOffset(reader.GetDateTime(12), TimeSpan.Zero),
+                reader.GetInt64(13)));
+        }
+
+        return entries;
     }
 }

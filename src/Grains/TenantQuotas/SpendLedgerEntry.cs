@@ -14,6 +14,7 @@ namespace Outpost.Grains.TenantQuotas;
 /// <param name="Paid">Whether the work was paid work (free work is recorded with zero cost).</param>
 /// <param name="PeriodStart">The budget period the charge counts in.</param>
 /// <param name="CommittedAt">When the row was written (set by the database; null on a row not yet appended).</param>
+/// <param name="Id">The row's id (set by the database; ascending in the order rows were written).</param>
 public sealed record SpendLedgerEntry(
     string TenantId,
     string ClientId,
@@ -27,4 +28,5 @@ public sealed record SpendLedgerEntry(
     int OutputTokens,
     bool Paid,
     DateTimeOffset PeriodStart,
-    DateTimeOffset? CommittedAt = null);
+    DateTimeOffset? CommittedAt = null,
+    long Id = 0);

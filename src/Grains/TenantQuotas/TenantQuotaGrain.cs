@@ -41,6 +41,9 @@ public sealed partial class TenantQuotaGrain(
     // Whether reservations changed since the state was last written.
     private bool _unsaved;
 
+    // How long committed totals and reservations may wait in memory before they are written.
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
+
     // Reservations whose commit is waiting for the ledger: never expired from under it.
     private readonly HashSet<string> _committing = new(StringComparer.Ordinal);
 
@@ -54,8 +57,11 @@ public sealed partial class TenantQuotaGrain(
             OnExpiryTimerAsync,
             new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = false });
 
+        this.RegisterGrainTimer(
+            OnFlushTimerAsync,
+            new GrainTimerCreationOptions(FlushInterval, FlushInterval) { Interleave = false, KeepAlive = false });
+
         var changed = await ReconcileWithLedgerAsync(cancellationToken);
-        changed |= Settle(time.GetUtcNow());
         if (changed)
         {
             await WriteStateAsync();
@@ -190,20 +196,14 @@ public sealed partial class TenantQuotaGrain(
             _committing.Remove(reservationId);
         }
 
-        // When an earlier attempt reached the ledger but not storage, the ledger's row is the charge.
+        // The ledger row is the durable record of the charge; the totals in state follow with the next write (at the
+        // latest FlushInterval later). A crash before then loses nothing: activation counts the rows after the
+        // watermark. When an earlier attempt reached the ledger, its row is the charge.
         var charged = stored.PeriodStart == Quota.PeriodStart ? stored.CostMicros : 0;
         Quota.Reservations.Remove(reservationId);
-        AddCommitted(request, charged);
-        try
-        {
-            await WriteStateAsync();
-        }
-        catch
-        {
-            AddCommitted(request, -charged);
-            Quota.Reservations.Add(reservationId, reservation);
-            throw;
-        }
+        AddCommitted(request.ClientId, request.Kind, charged);
+        Quota.LedgerWatermark = Math.Max(Quota.LedgerWatermark ?? 0, stored.Id);
+        _unsaved = true;
 
         _rates.Settle(reservationId, (long)stored.InputTokens + stored.OutputTokens);
         ScheduleExpiry();
@@ -400,27 +400,43 @@ public sealed partial class TenantQuotaGrain(
     }
 
     /// <summary>Counts reservations whose ledger row was written before a crash kept their state write from happening.</summary>
+    /// <summary>
+    /// Counts what the ledger holds beyond the state: the rows after the watermark (commits whose state write never
+    /// happened), settling their reservations. The period is settled first, so a row of the current period counts in
+    /// it even when the rollover itself was not written.
+    /// </summary>
     private async Task<bool> ReconcileWithLedgerAsync(CancellationToken cancellationToken)
     {
-        if (Quota.Reservations.Count == 0)
+        var changed = Settle(time.GetUtcNow());
+        if (Quota.LedgerWatermark is not { } watermark)
         {
-            return false;
-        }
-
-        var charged = await _ledger.FindAsync(TenantId, Quota.Reservations.Keys.ToList(), cancellationToken);
-        foreach (var entry in charged)
-        {
-            if (Quota.Reservations.Remove(entry.ReservationId, out var reservation))
+            // State from before the watermark: every commit wrote state, so only open reservations can be behind.
+            foreach (var entry in await _ledger.FindAsync(TenantId, Quota.Reservations.Keys.ToList(), cancellationToken))
             {
-                AddCommitted(reservation.Request, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
-                LogReconciled(logger, TenantId, entry.ReservationId, entry.CostMicros);
+                if (Quota.Reservations.Remove(entry.ReservationId, out var reservation))
+                {
+                    AddCommitted(reservation.Request.ClientId, reservation.Request.Kind, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
+                    LogReconciled(logger, TenantId, entry.ReservationId, entry.CostMicros);
+                }
             }
+
+            Quota.LedgerWatermark = await _ledger.LastIdAsync(TenantId, cancellationToken);
+            return true;
         }
 
-        return charged.Count > 0;
+        foreach (var entry in await _ledger.ReadSinceAsync(TenantId, watermark, cancellationToken))
+        {
+            Quota.Reservations.Remove(entry.ReservationId);
+            AddCommitted(entry.ClientId, entry.Kind, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
+            Quota.LedgerWatermark = entry.Id;
+            LogReconciled(logger, TenantId, entry.ReservationId, entry.CostMicros);
+            changed = true;
+        }
+
+        return changed;
     }
 
-    private void AddCommitted(SpendReservationRequest request, long micros)
+    private void AddCommitted(string clientId, string kind, long micros)
     {
         if (micros == 0)
         {
@@ -428,8 +444,16 @@ public sealed partial class TenantQuotaGrain(
         }
 
         Quota.CommittedMicros += micros;
-        Quota.ClientCommittedMicros[request.ClientId] = Quota.ClientCommittedMicros.GetValueOrDefault(request.ClientId) + micros;
-        Quota.KindCommittedMicros[request.Kind] = Quota.KindCommittedMicros.GetValueOrDefault(request.Kind) + micros;
+        Quota.ClientCommittedMicros[clientId] = Quota.ClientCommittedMicros.GetValueOrDefault(clientId) + micros;
+        Quota.KindCommittedMicros[kind] = Quota.KindCommittedMicros.GetValueOrDefault(kind) + micros;
+    }
+
+    private async Task OnFlushTimerAsync(CancellationToken cancellationToken)
+    {
+        if (_unsaved)
+        {
+            await WriteStateAsync();
+        }
     }
 
     private async Task WriteStateAsync()

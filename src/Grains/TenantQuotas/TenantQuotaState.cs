@@ -25,4 +25,11 @@ public sealed class TenantQuotaState
     /// <summary>Open reservations by reservation id.</summary>
     [Id(6)]
     public Dictionary<string, OpenReservation> Reservations { get; set; } = [];
+
+    /// <summary>
+    /// The newest ledger row counted in the committed totals; rows after it are counted when the grain activates.
+    /// Null in state written before commits stopped writing state.
+    /// </summary>
+    [Id(7)]
+    public long? LedgerWatermark { get; set; }
 }
