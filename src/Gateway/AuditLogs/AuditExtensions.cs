@@ -35,11 +35,16 @@ public static class AuditExtensions
             if (AuditFeature.Of(context) is { } feature && context.User.FindFirst(OutpostClaims.Tenant)?.Value is { } tenant)
             {
                 var settings = await context.RequestServices.GetRequiredService<AuditSettingsCache>().GetAsync(tenant, context.RequestAborted);
-                feature.StoreBodies = settings.StoreBodies;
+
+                // Admin and OAuth bodies carry secrets (a new client's secret, tokens): their digests only, always.
+                feature.StoreBodies = settings.StoreBodies && !CarriesSecrets(context.Request.Path);
             }
 
             await next(context);
         });
         return app;
     }
+
+    private static bool CarriesSecrets(PathString path) =>
+        path.StartsWithSegments("/v1/admin") || path.StartsWithSegments("/oauth");
 }

@@ -242,6 +242,16 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         Assert.Equal(responseBody, Convert.FromBase64String(audit.GetProperty("response_body").GetString()!));
         var settings = await admin.GetFromJsonAsync<JsonElement>("/v1/admin/tenants/bodies/audit");
         Assert.Equal(30, settings.GetProperty("retention_days").GetInt32());
+
+        // Even where bodies are stored, admin bodies are not: this one's response holds a new client's secret.
+        using var systemBodies = await admin.PutAsJsonAsync("/v1/admin/tenants/system/audit", new { store_bodies = true });
+        Assert.Equal(HttpStatusCode.OK, systemBodies.StatusCode);
+        using var created = await admin.PostAsJsonAsync("/v1/admin/tenants/bodies/clients", new { name = "secretive", kind = "confidential", allowed_scopes = new[] { Scopes.SpendRead } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Contains("secret", await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var row = await ReadRowAsync(RequestId(created));
+        Assert.NotNull(row);
+        Assert.Equal(("system", DBNull.Value, DBNull.Value), ((string)row["tenant_id"], row["request_body"], row["response_body"]));
     }
 
     [Fact]
