@@ -202,7 +202,7 @@ public static class AuditEndpoints
     {
         ArgumentNullException.ThrowIfNull(request);
         AdminEndpoints.RequireSystem(user, "Only system administrators set audit retention.");
-        await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
+        await RequireAuditLogAsync(user, tenant, tenants, cancellationToken);
         if (request.RetentionDays is < 1 or > 36500)
         {
             throw ProblemException.BadRequest("retention_days must be from 1 to 36500, or null to keep events forever.");
@@ -217,7 +217,7 @@ public static class AuditEndpoints
     public static async Task<Ok<AuditSettingsResponse>> GetSettingsAsync(
         string tenant, ClaimsPrincipal user, TenantStore tenants, AuditStore store, CancellationToken cancellationToken)
     {
-        await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
+        await RequireAuditLogAsync(user, tenant, tenants, cancellationToken);
         var current = await store.GetSettingsAsync(tenant, cancellationToken);
         var prune = await store.LatestPruneAsync(tenant, cancellationToken);
         return TypedResults.Ok(new AuditSettingsResponse(tenant, current.RetentionDays, current.StoreBodies, prune?.TreeSize ?? 0));
@@ -227,7 +227,7 @@ public static class AuditEndpoints
         string tenant, ClaimsPrincipal user, TenantStore tenants, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
     {
         AdminEndpoints.RequireSystem(user, "Only system administrators prune audit logs.");
-        await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
+        await RequireAuditLogAsync(user, tenant, tenants, cancellationToken);
         var pruned = await cluster.GetGrain<IAuditLogGrain>(tenant).PruneExpiredAsync();
         var current = await store.GetSettingsAsync(tenant, cancellationToken);
         return TypedResults.Ok(new AuditSettingsResponse(tenant, current.RetentionDays, current.StoreBodies, pruned));
@@ -238,6 +238,21 @@ public static class AuditEndpoints
     {
         AdminEndpoints.RequireSystem(user, "Only system administrators verify other tenants' audit logs.");
         return TypedResults.Ok(await VerifyTenantLogAsync(tenant, verifier, cluster, cancellationToken));
+    }
+
+    /// <summary>
+    /// A tenant whose audit log the caller may manage: its own or, for system administrators, any tenant and the log of
+    /// unidentified callers (whose retention only they can set).
+    /// </summary>
+    private static async Task RequireAuditLogAsync(ClaimsPrincipal user, string tenant, TenantStore tenants, CancellationToken cancellationToken)
+    {
+        if (tenant == AuditMiddleware.UnauthenticatedTenant)
+        {
+            AdminEndpoints.RequireSystem(user, "Only system administrators manage the audit log of unidentified callers.");
+            return;
+        }
+
+        await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
     }
 
     private static async Task<AuditVerificationResponse> VerifyTenantLogAsync(

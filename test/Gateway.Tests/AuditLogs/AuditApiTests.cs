@@ -243,6 +243,13 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         var settings = await admin.GetFromJsonAsync<JsonElement>("/v1/admin/tenants/bodies/audit");
         Assert.Equal(30, settings.GetProperty("retention_days").GetInt32());
 
+        // The log of unidentified callers has a retention too, which only system administrators set.
+        using var anonymous = await admin.PutAsJsonAsync("/v1/admin/tenants/_unauthenticated/audit", new { retention_days = 7 });
+        Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+        using var notAdmin = Client("bodies", "body-admin", Scopes.Admin);
+        using var refused = await notAdmin.GetAsync("/v1/admin/tenants/_unauthenticated/audit");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+
         // Even where bodies are stored, admin bodies are not: this one's response holds a new client's secret.
         using var systemBodies = await admin.PutAsJsonAsync("/v1/admin/tenants/system/audit", new { store_bodies = true });
         Assert.Equal(HttpStatusCode.OK, systemBodies.StatusCode);
