@@ -110,6 +110,38 @@ public sealed class MessagesApiTests(MessagesClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task PostStreaming_EdgeModel_AuditEventDigestsTheWholeStream()
+    {
+        const string Tenant = "msg-audit-stream";
+        await fixture.CreateTenantAsync(Tenant, cloudAllowed: false);
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.GatewayUrl) };
+        var requestBody = Encoding.UTF8.GetBytes(
+            $$"""{"model":"{{MessagesClusterFixture.EdgeModel}}","max_tokens":32,"stream":true,"messages":[{"role":"user","content":"stream me"}]}""");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = new ByteArrayContent(requestBody) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+        };
+        request.Headers.Add("x-api-key", Token(Tenant));
+
+        using var response = await http.SendAsync(request);
+        var streamed = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("message_stop", Encoding.UTF8.GetString(streamed), StringComparison.Ordinal);
+        var requestId = response.Headers.GetValues("X-Request-Id").Single();
+        await using var data = Npgsql.NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
+        await using var command = data.CreateCommand(
+            "SELECT tenant_id, action, model, target, status, request_sha256, response_sha256 FROM outpost_audit_events WHERE request_id = @id");
+        command.Parameters.AddWithValue("id", requestId);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "the streamed request has no audit event");
+        Assert.Equal((Tenant, "POST /v1/messages", MessagesClusterFixture.EdgeModel, $"edge:{MessagesClusterFixture.DeviceId}", 200),
+            (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4)));
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(requestBody), (byte[])reader[5]);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(streamed), (byte[])reader[6]);
+    }
+
+    [Fact]
     public async Task Post_EdgeModelWithApiKeyHeader_AnsweredWithTargetHeaderAndAnthropicShape()
     {
         const string Tenant = "msg-raw";
