@@ -39,6 +39,10 @@ public sealed class AuditFeature(string requestId, DateTimeOffset arrivedAt)
         return context.Features.Get<AuditFeature>();
     }
 
+    /// <summary>Whether a response with <paramref name="status"/> is a refusal by a rule (identity, scope, budget, rate, size).</summary>
+    public static bool IsDenial(int status) => status is StatusCodes.Status401Unauthorized or StatusCodes.Status402PaymentRequired
+        or StatusCodes.Status403Forbidden or StatusCodes.Status413PayloadTooLarge or StatusCodes.Status429TooManyRequests;
+
     /// <summary>Records that <paramref name="rule"/> refused the request; the first refusal wins.</summary>
     public void Deny(string rule, string reason)
     {

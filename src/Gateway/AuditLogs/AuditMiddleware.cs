@@ -106,7 +106,7 @@ internal sealed partial class AuditMiddleware(
                 return;
             }
 
-            responseBody.Discard();
+            // Clear empties the held body too: the stream is seekable while it holds one.
             context.Response.Clear();
             context.Response.Body = originalResponse;
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -164,9 +164,9 @@ internal sealed partial class AuditMiddleware(
         {
             (decision, rule) = (AuditEvent.Denied, denial);
         }
-        else if (DefaultDenialRule(status) is { } statusRule)
+        else if (AuditFeature.IsDenial(status))
         {
-            (decision, rule) = (AuditEvent.Denied, statusRule);
+            (decision, rule) = (AuditEvent.Denied, DefaultDenialRule(status));
         }
         else
         {
@@ -213,14 +213,14 @@ internal sealed partial class AuditMiddleware(
             ResponseBody: feature.StoreBodies ? responseCopy ?? [] : null));
     }
 
-    private static string? DefaultDenialRule(int status) => status switch
+    // For a refusal whose writer named no rule.
+    private static string DefaultDenialRule(int status) => status switch
     {
         StatusCodes.Status401Unauthorized => "unauthenticated",
         StatusCodes.Status402PaymentRequired => "budget",
-        StatusCodes.Status403Forbidden => "forbidden",
         StatusCodes.Status413PayloadTooLarge => "body_too_large",
         StatusCodes.Status429TooManyRequests => "rate_limited",
-        _ => null,
+        _ => "forbidden",
     };
 
     [LoggerMessage(EventId = 62, EventName = "AuditUnavailable", Level = LogLevel.Error,

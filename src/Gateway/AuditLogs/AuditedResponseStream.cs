@@ -52,9 +52,6 @@ internal sealed class AuditedResponseStream(Stream inner, HttpResponse response,
         }
     }
 
-    /// <summary>Drops the held body, for a response replaced by an error.</summary>
-    public void Discard() => _held.SetLength(0);
-
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

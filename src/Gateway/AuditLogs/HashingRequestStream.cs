@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Outpost.Gateway.AuditLogs;
@@ -28,9 +29,9 @@ internal sealed class HashingRequestStream(Stream inner, AuditFeature feature) :
     /// <summary>Reads what the endpoint left unread (bounded by the request size limits), then returns the digest and body.</summary>
     public async Task<(byte[] Digest, byte[]? Body)> FinishAsync(CancellationToken cancellationToken)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            var buffer = new byte[16 * 1024];
             while (await ReadAsync(buffer, cancellationToken) > 0)
             {
             }
@@ -38,6 +39,10 @@ internal sealed class HashingRequestStream(Stream inner, AuditFeature feature) :
         catch (Exception ex) when (ex is IOException or BadHttpRequestException or OperationCanceledException or InvalidOperationException)
         {
             // Too large, cut off or already consumed elsewhere: the digest covers what arrived.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         return (_hash.GetHashAndReset(), _copy?.ToArray());

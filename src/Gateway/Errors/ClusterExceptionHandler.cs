@@ -13,8 +13,7 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
     {
         if (exception is Security.InsufficientScopeException insufficient)
         {
-            await Security.ProblemAuthorizationResultHandler.WriteInsufficientScopeAsync(
-                httpContext, httpContext.RequestServices.GetRequiredService<Security.DenialAuditor>(), insufficient.Scope);
+            await Security.ProblemAuthorizationResultHandler.WriteInsufficientScopeAsync(httpContext, insufficient.Scope);
             return true;
         }
 
@@ -33,8 +32,7 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
 
         if (AuditLogs.AuditFeature.Of(httpContext) is { } audit)
         {
-            if (status is StatusCodes.Status401Unauthorized or StatusCodes.Status402PaymentRequired
-                or StatusCodes.Status403Forbidden or StatusCodes.Status429TooManyRequests)
+            if (AuditLogs.AuditFeature.IsDenial(status))
             {
                 audit.Deny(type, detail);
             }

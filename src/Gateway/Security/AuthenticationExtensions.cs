@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
 using Outpost.ServiceDefaults.Configuration;
@@ -30,7 +31,6 @@ public static class AuthenticationExtensions
             $"{SecurityOptions.Section}:Issuer is missing: set it to the gateway's public base URL, e.g. https://outpost.example.com.")).AbsoluteUri.TrimEnd('/');
 
         builder.Services.AddSingleton<ExternalJwks>();
-        builder.Services.AddSingleton<DenialAuditor>();
         builder.AddClientCertificates();
         builder.Services.AddAuthentication()
             .AddJwtBearer(o =>
@@ -118,7 +118,7 @@ public static class AuthenticationExtensions
         };
         http.Response.StatusCode = StatusCodes.Status401Unauthorized;
         http.Response.Headers.WWWAuthenticate = header;
-        http.RequestServices.GetRequiredService<DenialAuditor>().Record(http, "denied:unauthenticated", detail);
+        AuditFeature.Of(http)?.Deny("unauthenticated", detail);
         await Problems.WriteAsync(http, StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", detail);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
 using Outpost.ServiceDefaults.Configuration;
@@ -38,7 +39,7 @@ public static class LimitsExtensions
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
                 rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                rejected.HttpContext.RequestServices.GetRequiredService<DenialAuditor>().Record(rejected.HttpContext, "denied:rate_limited", "rate limit");
+                AuditFeature.Of(rejected.HttpContext)?.Deny("rate_limited", "rate limit");
                 await Problems.WriteAsync(
                     rejected.HttpContext, StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", "This client is over its request rate; retry after the time in Retry-After.");
             };

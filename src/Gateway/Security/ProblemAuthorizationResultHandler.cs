@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Errors;
 
 namespace Outpost.Gateway.Security;
@@ -8,7 +9,7 @@ namespace Outpost.Gateway.Security;
 /// Answers a missing scope with 403 problem+json and RFC 6750's <c>insufficient_scope</c> challenge naming the scope
 /// needed; missing or bad credentials go to the authentication scheme's challenge (401).
 /// </summary>
-internal sealed class ProblemAuthorizationResultHandler(DenialAuditor auditor) : IAuthorizationMiddlewareResultHandler
+internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
@@ -23,16 +24,15 @@ internal sealed class ProblemAuthorizationResultHandler(DenialAuditor auditor) :
         }
 
         var scope = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<ScopeRequirement>().FirstOrDefault()?.Scope ?? "";
-        await WriteInsufficientScopeAsync(context, auditor, scope);
+        await WriteInsufficientScopeAsync(context, scope);
     }
 
-    public static async Task WriteInsufficientScopeAsync(HttpContext context, DenialAuditor auditor, string scope)
+    public static async Task WriteInsufficientScopeAsync(HttpContext context, string scope)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(auditor);
         context.Response.Headers.WWWAuthenticate =
             $"Bearer realm=\"{AuthenticationExtensions.Realm}\", error=\"insufficient_scope\", scope=\"{scope}\"";
-        auditor.Record(context, "denied:insufficient_scope", scope);
+        AuditFeature.Of(context)?.Deny("insufficient_scope", scope);
         await Problems.WriteAsync(
             context, StatusCodes.Status403Forbidden, "insufficient-scope", "Insufficient scope", $"This request needs the '{scope}' scope, which the token does not carry.");
     }

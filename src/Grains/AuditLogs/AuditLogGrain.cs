@@ -82,9 +82,11 @@ public sealed partial class AuditLogGrain(
     public async Task<AuditEntry> AppendAsync(AuditEvent auditEvent)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
-        var sequences = await AppendBatchAsync([auditEvent]);
         var normalized = AuditLeaf.Normalize(auditEvent);
-        return new AuditEntry(sequences[0], normalized, AuditLeaf.Hash(Tenant, sequences[0], normalized));
+        var sequences = await AppendBatchAsync([normalized]);
+
+        // The tree holds the leaf it just wrote (a retried request id's earlier one, when it was logged before).
+        return new AuditEntry(sequences[0], normalized, _tree.LeafHash(sequences[0]));
     }
 
     public Task<IReadOnlyList<long>> AppendBatchAsync(IReadOnlyList<AuditEvent> auditEvents)

@@ -60,10 +60,9 @@ public sealed class SpendLedger(NpgsqlDataSource dataSource)
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reservationIds);
-        var entries = new List<SpendLedgerEntry>();
         if (reservationIds.Count == 0)
         {
-            return entries;
+            return [];
         }
 
         await using var command = dataSource.CreateCommand(

@@ -172,15 +172,11 @@ public sealed class OutpostCluster : IAsyncDisposable
     {
         var management = Client.GetGrain<IManagementGrain>(0);
         var before = (await management.GetHosts(onlyActive: true)).Count;
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(MembershipSettings())
         {
             ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
             ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
             ["Http:Port"] = "0",
-            ["Cluster:ClusterId"] = ClusterId,
-            ["Cluster:ServiceId"] = ClusterId,
-            ["Cluster:ProbeTimeout"] = Settings.ProbeTimeout.ToString(),
-            ["Cluster:MissedProbesLimit"] = Settings.MissedProbesLimit.ToString(),
             ["Security:MasterKeyFile"] = MasterKeyFile,
         };
         var process = new SiloProcess(
@@ -322,11 +318,25 @@ public sealed class OutpostCluster : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string?> EdgeSettings(string deviceId) => new(Settings.EdgeConfiguration)
+    private Dictionary<string, string?> EdgeSettings(string deviceId)
     {
-        ["Edge:DeviceId"] = deviceId,
-        ["Edge:HeartbeatInterval"] = "00:00:01",
-        ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+        var settings = new Dictionary<string, string?>(Settings.EdgeConfiguration)
+        {
+            ["Edge:DeviceId"] = deviceId,
+            ["Edge:HeartbeatInterval"] = "00:00:01",
+            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+        };
+        foreach (var (key, value) in MembershipSettings())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>What every member of this cluster must agree on: its ids and how fast a dead silo is noticed.</summary>
+    private Dictionary<string, string?> MembershipSettings() => new()
+    {
         ["Cluster:ClusterId"] = ClusterId,
         ["Cluster:ServiceId"] = ClusterId,
         ["Cluster:ProbeTimeout"] = Settings.ProbeTimeout.ToString(),
@@ -336,10 +346,11 @@ public sealed class OutpostCluster : IAsyncDisposable
     private void Configure(IConfigurationManager configuration, ILoggingBuilder logging, Dictionary<string, string?> values)
     {
         values["ConnectionStrings:Outpost"] = ConnectionString;
-        values["Cluster:ClusterId"] = ClusterId;
-        values["Cluster:ServiceId"] = ClusterId;
-        values["Cluster:ProbeTimeout"] = Settings.ProbeTimeout.ToString();
-        values["Cluster:MissedProbesLimit"] = Settings.MissedProbesLimit.ToString();
+        foreach (var (key, value) in MembershipSettings())
+        {
+            values[key] = value;
+        }
+
         configuration.AddInMemoryCollection(values);
         logging.ClearProviders();
         if (Settings.ConsoleLogLevel is { } level)
