@@ -43,7 +43,7 @@ public static class GatewayExtensions
         builder.AddAuditing();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
-            context.ProblemDetails.Type ??= Problems.TypeBase + "http-" + context.ProblemDetails.Status;
+            Problems.Complete(context.ProblemDetails);
             context.ProblemDetails.Extensions.Remove("exception");
         });
         builder.Services.AddExceptionHandler<ClusterExceptionHandler>();

@@ -30,8 +30,12 @@ public interface IEdgeDeviceGrain : IGrainWithStringKey
     [Alias("EmbedAsync"), AlwaysInterleave]
     Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a completion on this device's LLM backend, one at a time, and returns it whole.</summary>
-    [Alias("GenerateAsync"), AlwaysInterleave]
+    /// <summary>
+    /// Runs a completion on this device's LLM backend, one at a time, and returns it whole. A whole generation, after the
+    /// ones queued before it, can outlast the cluster's response timeout, so this call has its own ceiling; the caller's
+    /// cancellation (the gateway's request timeout) ends it sooner.
+    /// </summary>
+    [Alias("GenerateAsync"), AlwaysInterleave, ResponseTimeout("00:30:00")]
     Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Runs a completion on this device's LLM backend, one at a time, streaming it as it is written.</summary>

@@ -21,6 +21,7 @@ public static class ClientHostingExtensions
                 o.ClusterId = cluster.ClusterId;
                 o.ServiceId = cluster.ServiceId;
             });
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             // Edge silos come and go; the gateway must learn a new device's grain types in seconds, not the default minute.
             client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(2));
             client.UseAdoNetClustering(o =>

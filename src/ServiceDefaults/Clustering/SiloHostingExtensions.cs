@@ -40,6 +40,7 @@ public static class SiloHostingExtensions
             });
             silo.Configure<SiloOptions>(o => o.SiloName = role.DeviceId is { } id ? $"edge-{id}" : $"control-{Environment.MachineName}");
             silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.ProbeTimeout = cluster.ProbeTimeout;

@@ -42,6 +42,13 @@ public sealed class OutpostClusterOptions
     [Range(1, 10, ErrorMessage = "must be from 1 to 10.")]
     public int MissedProbesLimit { get; set; } = 3;
 
+    /// <summary>
+    /// How long a grain call may go unanswered before it fails. Calls that legitimately take longer (a whole generation on
+    /// a device's one-at-a-time LLM) declare their own, longer, timeout.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "must be a time span from 00:00:01 to 00:10:00.")]
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The membership timeout this configuration implies.</summary>
     public TimeSpan MembershipTimeout => ProbeTimeout * MissedProbesLimit;
 }

@@ -62,6 +62,8 @@ public sealed class DevicesEndpointsTests(OutpostClusterFixture fixture)
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("https://outpost.dev/problems/not-found", problem.RootElement.GetProperty("type").GetString());
     }
 
     [Fact]
