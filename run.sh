@@ -120,6 +120,12 @@ fi
 dev_client system dev-admin "admin audit:read spend:read tasks:read"
 dev_client dev cowork "embed:create infer:create code:execute tasks:read"
 
+# Set-up above ran as the database's owner; the services run as outpost_service, which owns nothing and holds only
+# what migration 0007 grants outpost_app (no UPDATE, DELETE or TRUNCATE on the audit log or the spend ledger).
+pg_service_role "$pg_port" "$password_file" outpost "$data_dir/pg-service-password" \
+  || die "could not set up the services' database role"
+export ConnectionStrings__Outpost="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=outpost_service;Password=$(cat "$data_dir/pg-service-password")"
+
 start() {
   local name=$1; shift
   # Prefix every line so the interleaved output says who wrote it; keep a copy per process.

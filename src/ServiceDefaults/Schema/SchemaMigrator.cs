@@ -42,7 +42,13 @@ public sealed partial class SchemaMigrator(string connectionString, ILogger<Sche
         await AcquireLockAsync(connection, cancellationToken);
         try
         {
-            await ExecuteAsync(connection, null, CreateVersionTableSql, cancellationToken);
+            // Only when missing: a role that may read the schema but not change it (the services' own) can then
+            // confirm that it is up to date.
+            if (!await VersionTableExistsAsync(connection, cancellationToken))
+            {
+                await ExecuteAsync(connection, null, CreateVersionTableSql, cancellationToken);
+            }
+
             var recorded = await ReadRecordedAsync(connection, cancellationToken);
 
             // Check everything before changing anything: a mismatch means another build owns this database.
@@ -87,6 +93,12 @@ public sealed partial class SchemaMigrator(string connectionString, ILogger<Sche
         {
             await ReleaseLockAsync(connection);
         }
+    }
+
+    private static async Task<bool> VersionTableExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT to_regclass('outpost_schema_version') IS NOT NULL", connection);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     private async Task AcquireLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

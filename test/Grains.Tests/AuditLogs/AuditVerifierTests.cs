@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing.AuditLogs;
@@ -130,24 +131,73 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
         Assert.Equal(("bad_signature", 5L), (problem.Kind, problem.CheckpointSize));
     }
 
+    // What the services' role may not do, and which layer refuses it: its privileges, or (DELETE, granted for
+    // retention) the trigger that lets only pruned rows go.
+    [Theory]
+    [InlineData("UPDATE outpost_audit_events SET subject = 'x' WHERE tenant_id = @t", "permission denied")]
+    [InlineData("DELETE FROM outpost_audit_events WHERE tenant_id = @t AND seq = 0", "append-only")]
+    [InlineData("TRUNCATE outpost_audit_events", "permission denied")]
+    [InlineData("UPDATE outpost_audit_checkpoints SET signed_at = now() WHERE tenant_id = @t", "permission denied")]
+    [InlineData("DELETE FROM outpost_audit_checkpoints WHERE tenant_id = @t", "append-only")]
+    [InlineData("TRUNCATE outpost_audit_checkpoints", "permission denied")]
+    [InlineData("DELETE FROM outpost_audit_prunes WHERE tenant_id = @t", "permission denied")]
+    [InlineData("UPDATE outpost_audit_keys SET public_key = public_key WHERE @t <> ''", "permission denied")]
+    [InlineData("UPDATE outpost_spend_ledger SET cost_micros = 0 WHERE tenant_id = @t", "permission denied")]
+    [InlineData("DELETE FROM outpost_spend_ledger WHERE tenant_id = @t", "permission denied")]
+    public async Task Change_ThroughTheServicesRole_IsRefused(string sql, string refusal)
+    {
+        var (tenant, _, _) = await CreateLogAsync("append-only");
+
+        var error = await ExecuteRefusedAsync(fixture.Cluster.ServiceConnectionString, sql, tenant);
+
+        Assert.Equal(InsufficientPrivilege, error.SqlState);
+        Assert.Contains(refusal, error.MessageText, StringComparison.Ordinal);
+        Assert.True((await VerifyAsync(tenant)).Valid);
+    }
+
+    // The owner holds every privilege; the triggers (enabled ALWAYS) still refuse.
     [Theory]
     [InlineData("UPDATE outpost_audit_events SET subject = 'x' WHERE tenant_id = @t")]
     [InlineData("DELETE FROM outpost_audit_events WHERE tenant_id = @t AND seq = 0")]
     [InlineData("TRUNCATE outpost_audit_events")]
     [InlineData("UPDATE outpost_audit_checkpoints SET signed_at = now() WHERE tenant_id = @t")]
     [InlineData("DELETE FROM outpost_audit_checkpoints WHERE tenant_id = @t")]
-    public async Task Change_ThroughTheApplicationsConnection_IsRefused(string sql)
+    public async Task Change_AsTheTablesOwner_IsRefusedByTheTriggers(string sql)
     {
         var (tenant, _, _) = await CreateLogAsync("append-only");
-        await using var connection = new NpgsqlConnection(fixture.Cluster.ConnectionString);
+
+        var error = await ExecuteRefusedAsync(fixture.Cluster.ConnectionString, sql, tenant);
+
+        Assert.Equal(InsufficientPrivilege, error.SqlState);
+        Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
+        Assert.True((await VerifyAsync(tenant)).Valid);
+    }
+
+    [Fact]
+    public async Task ClusterProcesses_ConnectAsTheServicesRole_NeitherSuperuserNorOwner()
+    {
+        foreach (var services in new[] { fixture.Cluster.Control.Host.Services, fixture.Cluster.Gateway.Services })
+        {
+            await using var command = services.GetRequiredService<NpgsqlDataSource>().CreateCommand("""
+                SELECT current_user::text, r.rolsuper, r.rolcreaterole, pg_has_role(current_user, 'outpost_app', 'USAGE'),
+                       EXISTS (SELECT 1 FROM pg_tables WHERE tableowner = current_user)
+                FROM pg_roles r WHERE r.rolname = current_user
+                """);
+            await using var reader = await command.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(
+                (OutpostCluster.ServiceRole, false, false, true, false),
+                (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetBoolean(4)));
+        }
+    }
+
+    private static async Task<PostgresException> ExecuteRefusedAsync(string connectionString, string sql, string tenant)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("t", tenant);
-
-        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
-
-        Assert.Equal(InsufficientPrivilege, error.SqlState);
-        Assert.True((await VerifyAsync(tenant)).Valid);
+        return await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
     }
 
     [Fact]

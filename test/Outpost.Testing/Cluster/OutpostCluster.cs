@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Outpost.EdgeSilo.Extensions;
 using Outpost.Gateway.Extensions;
 using Outpost.Gateway.Identity;
@@ -28,10 +29,18 @@ public sealed class OutpostCluster : IAsyncDisposable
     private OutpostCluster(string connectionString, OutpostClusterSettings settings)
     {
         ConnectionString = connectionString;
+        ServiceConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = ServiceRole }.ConnectionString;
         Settings = settings;
     }
 
+    /// <summary>The login role the cluster's processes run as: a member of <c>outpost_app</c>, owning nothing.</summary>
+    public const string ServiceRole = "outpost_service";
+
+    /// <summary>The database as its owner (a superuser): for tests that set up data or play the attacker.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The database as the silos and the gateway see it, with the privileges of <c>outpost_app</c> only.</summary>
+    public string ServiceConnectionString { get; }
 
     public OutpostClusterSettings Settings { get; }
 
@@ -75,6 +84,7 @@ public sealed class OutpostCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(postgres);
         var connectionString = await postgres.CreateDatabaseAsync();
         await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await CreateServiceRoleAsync(connectionString);
         var cluster = new OutpostCluster(connectionString, settings ?? new OutpostClusterSettings());
         try
         {
@@ -87,6 +97,29 @@ public sealed class OutpostCluster : IAsyncDisposable
         }
 
         return cluster;
+    }
+
+    // Roles are the server's, shared by every test database on it; test databases run in parallel, hence the guards.
+    private static async Task CreateServiceRoleAsync(string ownerConnectionString)
+    {
+        await using var connection = new NpgsqlConnection(ownerConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $$"""
+            DO $$
+            BEGIN
+                BEGIN
+                    CREATE ROLE {{ServiceRole}} LOGIN;
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                END;
+                BEGIN
+                    GRANT outpost_app TO {{ServiceRole}};
+                EXCEPTION WHEN unique_violation OR object_in_use OR internal_error THEN NULL;
+                END;
+            END
+            $$;
+            """;
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Starts the control silo, the configured in-process edge silos and the gateway.</summary>
@@ -152,7 +185,7 @@ public sealed class OutpostCluster : IAsyncDisposable
     {
         var arguments = EdgeSettings(deviceId).Select(kv => $"--{kv.Key}={kv.Value}");
         var process = new SiloProcess(
-            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ConnectionString }),
+            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ServiceConnectionString }),
             deviceId);
         _processes.Add(process);
         try
@@ -180,7 +213,7 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Security:MasterKeyFile"] = MasterKeyFile,
         };
         var process = new SiloProcess(
-            OutpostProcessRunner.Start("Silo", settings.Select(kv => $"--{kv.Key}={kv.Value}"), new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ConnectionString }),
+            OutpostProcessRunner.Start("Silo", settings.Select(kv => $"--{kv.Key}={kv.Value}"), new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ServiceConnectionString }),
             deviceId: null);
         _processes.Add(process);
         var deadline = DateTime.UtcNow.AddMinutes(1);
@@ -345,7 +378,7 @@ public sealed class OutpostCluster : IAsyncDisposable
 
     private void Configure(IConfigurationManager configuration, ILoggingBuilder logging, Dictionary<string, string?> values)
     {
-        values["ConnectionStrings:Outpost"] = ConnectionString;
+        values["ConnectionStrings:Outpost"] = ServiceConnectionString;
         foreach (var (key, value) in MembershipSettings())
         {
             values[key] = value;

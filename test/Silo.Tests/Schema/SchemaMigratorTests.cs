@@ -19,6 +19,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0004_outpost_identity",
         "0005_outpost_spend",
         "0006_outpost_audit",
+        "0007_outpost_app_role",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -146,6 +147,44 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
     }
 
     [Fact]
+    public async Task MigrateAsync_AppRole_GrantedOnEveryTableAndSequence()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+        await CreateMigrator(connectionString).MigrateAsync();
+
+        // A table or sequence a later migration adds without granting it would fail only in production.
+        var missing = await QueryStringsAsync(connectionString, """
+            SELECT c.relname::text FROM pg_class c
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'S')
+              AND NOT (has_table_privilege('outpost_app', c.oid, 'SELECT')
+                       OR (c.relkind = 'S' AND has_sequence_privilege('outpost_app', c.oid, 'USAGE')))
+            ORDER BY 1
+            """);
+        Assert.Empty(missing);
+        var super = await QueryStringsAsync(connectionString,
+            "SELECT (rolsuper OR rolcreaterole OR rolcreatedb OR rolcanlogin)::text FROM pg_roles WHERE rolname = 'outpost_app'");
+        Assert.Equal(["false"], super);
+    }
+
+    [Fact]
+    public async Task MigrateAsync_AsAMemberOfTheAppRole_ConfirmsUpToDateWithoutChangingAnything()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync();
+        await CreateMigrator(connectionString).MigrateAsync();
+        var before = await DumpSchemaAsync(connectionString);
+        var role = "migrate_reader_" + Guid.NewGuid().ToString("N")[..8];
+        await QueryStringsAsync(connectionString, $"CREATE ROLE {role} LOGIN IN ROLE outpost_app");
+
+        // A silo started as the services' role migrates at start, too: once the owner has migrated, it must pass.
+        var asService = new NpgsqlConnectionStringBuilder(connectionString) { Username = role }.ConnectionString;
+        var result = await CreateMigrator(asService).MigrateAsync();
+
+        Assert.Empty(result.Applied);
+        Assert.Equal(ExpectedMigrations, result.AlreadyApplied);
+        Assert.Equal(before, await DumpSchemaAsync(connectionString));
+    }
+
+    [Fact]
     public async Task MigrateAsync_ChangedMigration_Throws()
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync();
@@ -162,7 +201,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1", "2", "4", "5", "6"], versions);
+        Assert.Equal(["1", "2", "4", "5", "6", "7"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);
