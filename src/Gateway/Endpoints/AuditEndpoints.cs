@@ -54,19 +54,35 @@ public static class AuditEndpoints
         admin.MapGet("/tenants/{tenant}/audit", GetSettingsAsync).WithName("GetTenantAuditSettings").WithSummary("Gets a tenant's audit settings.");
         admin.MapPost("/tenants/{tenant}/audit/prune", PruneAsync).WithName("PruneTenantAudit").WithSummary("Prunes the tenant's expired audit segments now.");
         admin.MapGet("/tenants/{tenant}/audit/verify", VerifyTenantAsync).WithName("VerifyTenantAudit").WithSummary("Verifies a tenant's audit log.");
+        admin.MapGet("/tenants/{tenant}/audit/events", ListTenantEventsAsync).WithName("ListTenantAuditEvents")
+            .WithSummary("Lists a tenant's audit events, with the filters of /v1/audit/events; system administrators also read the log of unidentified callers.");
         return admin;
     }
 
     public static async Task<Ok<AuditEventPage>> ListEventsAsync(
         HttpContext context, ClaimsPrincipal user, AuditStore store, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var caller = CallerContext.From(user);
-        var query = ReadQuery(context.Request.Query);
-        var limit = ReadLimit(context.Request.Query["limit"]);
-        var entries = await store.QueryAsync(caller.Tenant, query, limit + 1, cancellationToken);
+        return TypedResults.Ok(await ReadPageAsync(store, caller.Tenant, context.Request.Query, cancellationToken));
+    }
+
+    public static async Task<Ok<AuditEventPage>> ListTenantEventsAsync(
+        string tenant, HttpContext context, ClaimsPrincipal user, AuditStore store, TenantStore tenants, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        await RequireAuditLogAsync(user, tenant, tenants, cancellationToken);
+        return TypedResults.Ok(await ReadPageAsync(store, tenant, context.Request.Query, cancellationToken));
+    }
+
+    private static async Task<AuditEventPage> ReadPageAsync(AuditStore store, string tenant, IQueryCollection request, CancellationToken cancellationToken)
+    {
+        var query = ReadQuery(request);
+        var limit = ReadLimit(request["limit"]);
+        var entries = await store.QueryAsync(tenant, query, limit + 1, cancellationToken);
         var page = entries.Take(limit).Select(AuditEventResponse.From).ToList();
         var next = entries.Count > limit ? EncodeCursor(entries[limit - 1].Sequence) : null;
-        return TypedResults.Ok(new AuditEventPage(page, next));
+        return new AuditEventPage(page, next);
     }
 
     public static async Task<Ok<AuditEventResponse>> GetEventAsync(

@@ -13,6 +13,9 @@ public static class MessagesServiceExtensions
         builder.Services.AddSingleton<AnthropicUpstream>();
         builder.Services.AddSingleton<MessagesRelay>();
 
+        // First among the problem writers: the default one would answer this route in problem+json.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, MessagesProblemWriter>());
+
         // Anthropic clients send their key either as a bearer token or as x-api-key: on this route, take either.
         builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
         {

@@ -121,6 +121,30 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task UnidentifiedCallersLog_ReadBySystemAdministratorsOnly()
+    {
+        using var anonymous = Cluster.CreateHttpClient(token: null);
+        using var refused = await anonymous.GetAsync("/v1/devices");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var requestId = RequestId(refused);
+        using var admin = Client("system", "audit-reader", Scopes.Admin);
+
+        var page = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/tenants/_unauthenticated/audit/events?request_id={requestId}");
+
+        var found = Assert.Single(page.GetProperty("data").EnumerateArray());
+        Assert.Equal(("denied", "unauthenticated", 401), (found.GetProperty("decision").GetString(), found.GetProperty("rule").GetString(), found.GetProperty("status").GetInt32()));
+
+        // A tenant's own administrator reads that tenant's log here too, but neither the unidentified callers' nor another's.
+        using var acmeAdmin = Client("acme", "acme-admin", Scopes.Admin);
+        using var own = await acmeAdmin.GetAsync("/v1/admin/tenants/acme/audit/events?limit=1");
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        using var unidentified = await acmeAdmin.GetAsync("/v1/admin/tenants/_unauthenticated/audit/events");
+        Assert.Equal(HttpStatusCode.Forbidden, unidentified.StatusCode);
+        using var other = await acmeAdmin.GetAsync("/v1/admin/tenants/broke/audit/events");
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Fact]
     public async Task InclusionAndConsistencyProofs_VerifyOfflineAgainstSignedCheckpoints()
     {
         using var caller = Client("globex", "proof-client", Scopes.SpendRead, Scopes.AuditRead);
