@@ -11,6 +11,7 @@ public static class AuditExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<AuditStore>();
         builder.Services.AddSingleton<AuditVerifier>();
+        builder.Services.AddSingleton<AuditSigner>();
         builder.Services.AddSingleton<AuditSettingsCache>();
         builder.Services.AddSingleton<AuditWriter>();
         return builder;

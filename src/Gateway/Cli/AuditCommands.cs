@@ -6,7 +6,8 @@ namespace Outpost.Gateway.Cli;
 /// <summary>
 /// <c>audit verify &lt;tenant&gt;</c>: recomputes the tenant's audit log from PostgreSQL and checks it against every
 /// signed checkpoint, without the cluster. Exit code 0 when the log is intact, 3 when it is not (the first bad event is
-/// printed), 2 for a usage or configuration error.
+/// printed), 2 for a usage or configuration error. <c>audit keys rotate</c> and <c>audit keys list</c> manage the keys
+/// that sign checkpoints.
 /// </summary>
 internal static class AuditCommands
 {
@@ -35,6 +36,27 @@ internal static class AuditCommands
             return 0;
         });
 
-        return new Command(Name, "Verifies audit logs.") { verify };
+        var rotate = new Command("rotate", "Makes a new audit key sign checkpoints from the next one on; older keys keep verifying what they signed.");
+        rotate.SetAction(async (parse, cancellationToken) =>
+        {
+            using var signer = await context.AuditSignerAsync(cancellationToken);
+            var keyId = await signer.RotateAsync(cancellationToken);
+            await context.Output.WriteLineAsync($"signing audit key: {keyId} ({AuditSigner.Algorithm}); control silos sign with it from their next checkpoint");
+            return 0;
+        });
+
+        var list = new Command("list", "Lists the audit keys, newest (signing) first; public facts only.");
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            foreach (var key in await AuditSigner.ListAsync(await context.DatabaseAsync(cancellationToken), cancellationToken))
+            {
+                await context.Output.WriteLineAsync(string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture, $"{key.KeyId}  {(key.Signing ? "signing" : "retired"),-7}  {key.Algorithm}  created {key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}"));
+            }
+
+            return 0;
+        });
+
+        return new Command(Name, "Verifies audit logs and manages the keys that sign their checkpoints.") { verify, new Command("keys", "Manages the audit signing keys.") { rotate, list } };
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
+using Outpost.Grains.AuditLogs;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Database;
 using Outpost.ServiceDefaults.Schema;
@@ -83,6 +84,14 @@ internal sealed class CliContext(string[] configurationArgs, TextReader input, T
             Time,
             NullLogger<SigningKeyStore>.Instance);
         return _signingKeys;
+    }
+
+    /// <summary>The control plane's audit signer, opened with the same master key as the token signing keys.</summary>
+    public async Task<AuditSigner> AuditSignerAsync(CancellationToken cancellationToken)
+    {
+        var security = Security;
+        var masterKey = MasterKey.Load(security.MasterKeyFile, security.CreateMasterKeyFile);
+        return new AuditSigner(await DatabaseAsync(cancellationToken), masterKey, Time);
     }
 
     public async Task<TokenIssuer> TokenIssuerAsync(CancellationToken cancellationToken) =>

@@ -54,6 +54,8 @@ public static class AuditEndpoints
         admin.MapGet("/tenants/{tenant}/audit", GetSettingsAsync).WithName("GetTenantAuditSettings").WithSummary("Gets a tenant's audit settings.");
         admin.MapPost("/tenants/{tenant}/audit/prune", PruneAsync).WithName("PruneTenantAudit").WithSummary("Prunes the tenant's expired audit segments now.");
         admin.MapGet("/tenants/{tenant}/audit/verify", VerifyTenantAsync).WithName("VerifyTenantAudit").WithSummary("Verifies a tenant's audit log.");
+        admin.MapPost("/audit/keys/rotate", RotateKeyAsync).WithName("RotateAuditKey")
+            .WithSummary("Makes a new audit key sign checkpoints from the next one on; older keys keep verifying what they signed.");
         admin.MapGet("/tenants/{tenant}/audit/events", ListTenantEventsAsync).WithName("ListTenantAuditEvents")
             .WithSummary("Lists a tenant's audit events, with the filters of /v1/audit/events; system administrators also read the log of unidentified callers.");
         return admin;
@@ -148,9 +150,21 @@ public static class AuditEndpoints
     public static async Task<Ok<ListResponse<AuditKeyResponse>>> ListKeysAsync(Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var keys = await AuditSigner.ReadPublicKeysAsync(dataSource, cancellationToken);
-        var list = keys.Select(pair => new AuditKeyResponse(
-            pair.Key, AuditSigner.Algorithm, Convert.ToBase64String(pair.Value), PemEncoding.WriteString("PUBLIC KEY", pair.Value))).ToList();
+        var list = (await AuditSigner.ListAsync(dataSource, cancellationToken))
+            .Where(key => keys.ContainsKey(key.KeyId))
+            .Select(key => new AuditKeyResponse(
+                key.KeyId, key.Algorithm, Convert.ToBase64String(keys[key.KeyId]), PemEncoding.WriteString("PUBLIC KEY", keys[key.KeyId]), key.CreatedAt, key.Signing))
+            .ToList();
         return TypedResults.Ok(new ListResponse<AuditKeyResponse>(list));
+    }
+
+    public static async Task<Ok<AuditKeyResponse>> RotateKeyAsync(
+        ClaimsPrincipal user, AuditSigner signer, Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        AdminEndpoints.RequireSystem(user, "Only system administrators rotate the audit key.");
+        var keyId = await signer.RotateAsync(cancellationToken);
+        var keys = (await ListKeysAsync(dataSource, cancellationToken)).Value!;
+        return TypedResults.Ok(keys.Data.Single(key => key.KeyId == keyId));
     }
 
     public static async Task<Ok<AuditInclusionProofResponse>> GetInclusionProofAsync(

@@ -6,17 +6,49 @@ namespace Outpost.Grains.AuditLogs;
 
 /// <summary>
 /// Signs checkpoints with the control plane's audit key: ECDSA P-256, created on first use and kept in
-/// <c>outpost_audit_keys</c> with its private part sealed by the <see cref="MasterKey"/>. Every control silo shares the
-/// newest key; an advisory lock keeps two silos starting together from creating two.
+/// <c>outpost_audit_keys</c> with its private part sealed by the <see cref="MasterKey"/>. Every control silo signs with
+/// the newest key, checked before each signature, so a rotation (<see cref="RotateAsync"/>) takes effect at the next
+/// checkpoint everywhere; older keys stay in the table, append-only, and keep verifying what they signed. An advisory
+/// lock keeps two silos starting together from creating two keys.
 /// </summary>
 public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey, TimeProvider time) : IDisposable
 {
     /// <summary>The algorithm name stored with each key and published with it.</summary>
     public const string Algorithm = "ECDSA-P256-SHA256";
 
+    private const string NewestKeySql = "SELECT key_id FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC LIMIT 1";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ECDsa? _key;
     private string? _keyId;
+
+    /// <summary>Makes a new key the one that signs from the next checkpoint on; returns its id.</summary>
+    public async Task<string> RotateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockKeysAsync(connection, transaction, cancellationToken);
+        var (key, keyId) = await CreateAsync(connection, transaction, cancellationToken);
+        key.Dispose();
+        await transaction.CommitAsync(cancellationToken);
+        return keyId;
+    }
+
+    /// <summary>Every audit key's public facts, newest first; the first is the one that signs.</summary>
+    public static async Task<IReadOnlyList<AuditKeyInfo>> ListAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var command = dataSource.CreateCommand(
+            "SELECT key_id, algorithm, created_at FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC");
+        var keys = new List<AuditKeyInfo>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(new AuditKeyInfo(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), Signing: keys.Count == 0));
+        }
+
+        return keys;
+    }
 
     /// <summary>Signs the log of <paramref name="tenant"/> at <paramref name="treeSize"/> with root <paramref name="rootHash"/>, now.</summary>
     public async Task<AuditCheckpoint> SignAsync(string tenant, long treeSize, byte[] rootHash, CancellationToken cancellationToken = default)
@@ -65,17 +97,21 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
 
     private async Task<(ECDsa Key, string KeyId)> GetKeyAsync(CancellationToken cancellationToken)
     {
-        if (_key is { } cached)
+        // One small query per signature (a checkpoint per tenant per interval at most) keeps every silo on the newest key.
+        string? newest;
+        await using (var command = dataSource.CreateCommand(NewestKeySql))
         {
-            return (cached, _keyId!);
+            newest = await command.ExecuteScalarAsync(cancellationToken) as string;
         }
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_key is null)
+            if (_key is null || newest is null || newest != _keyId)
             {
-                (_key, _keyId) = await LoadOrCreateAsync(cancellationToken);
+                var (key, keyId) = await LoadOrCreateAsync(cancellationToken);
+                _key?.Dispose();
+                (_key, _keyId) = (key, keyId);
             }
 
             return (_key, _keyId!);
@@ -86,17 +122,19 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
         }
     }
 
+    private static async Task LockKeysAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('outpost_audit_keys'))", connection, transaction);
+        await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private async Task<(ECDsa Key, string KeyId)> LoadOrCreateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('outpost_audit_keys'))", connection, transaction))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await LockKeysAsync(connection, transaction, cancellationToken);
         await using (var select = new NpgsqlCommand(
-            "SELECT key_id, private_key, nonce FROM outpost_audit_keys ORDER BY created_at DESC LIMIT 1", connection, transaction))
+            "SELECT key_id, private_key, nonce FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC LIMIT 1", connection, transaction))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
         {
             if (await reader.ReadAsync(cancellationToken))
@@ -120,6 +158,13 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
             }
         }
 
+        var result = await CreateAsync(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    private async Task<(ECDsa Key, string KeyId)> CreateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
         var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var publicKey = created.ExportSubjectPublicKeyInfo();
         var createdId = KeyIdOf(publicKey);
@@ -139,7 +184,6 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return (created, createdId);
     }
 }

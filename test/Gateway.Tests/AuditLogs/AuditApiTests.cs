@@ -308,6 +308,55 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         Assert.Contains("valid: latest checkpoint at size", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AuditKeyRotation_OverHttpAndCli_NewKeySignsNextCheckpointAndIsPublished()
+    {
+        using var system = Client("system", "key-rotator", Scopes.Admin);
+        using var tenantAdmin = Client("acme", "acme-key-admin", Scopes.Admin);
+        using var reader = Client("acme", "key-reader", Scopes.SpendRead, Scopes.AuditRead);
+
+        using var refused = await tenantAdmin.PostAsync("/v1/admin/audit/keys/rotate", null);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        using var rotated = await system.PostAsync("/v1/admin/audit/keys/rotate", null);
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        var overHttp = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key_id").GetString()!;
+        Assert.Equal(overHttp, await SigningKeyAsync(reader));
+        Assert.Equal(overHttp, await CheckpointKeyAsync(reader));
+
+        var output = new StringWriter();
+        var exitCode = await Cli.AdminCli.RunAsync(
+            ["audit", "keys", "rotate", $"--ConnectionStrings:Outpost={Cluster.ConnectionString}", $"--Security:MasterKeyFile={Cluster.MasterKeyFile}"],
+            new StringReader(""),
+            output,
+            new StringWriter());
+
+        Assert.True(exitCode == 0, output.ToString());
+        var byCli = System.Text.RegularExpressions.Regex.Match(output.ToString(), "signing audit key: ([0-9a-f]{16})").Groups[1].Value;
+        Assert.NotEqual(overHttp, byCli);
+        Assert.Equal(byCli, await SigningKeyAsync(reader));
+        Assert.Equal(byCli, await CheckpointKeyAsync(reader));
+        var verified = await reader.GetFromJsonAsync<JsonElement>("/v1/audit/verify");
+        Assert.True(verified.GetProperty("valid").GetBoolean(), verified.ToString());
+    }
+
+    private static async Task<string> SigningKeyAsync(HttpClient reader)
+    {
+        var keys = await reader.GetFromJsonAsync<JsonElement>("/v1/audit/keys");
+        return Assert.Single(keys.GetProperty("data").EnumerateArray(), key => key.GetProperty("signing").GetBoolean()).GetProperty("key_id").GetString()!;
+    }
+
+    // Grows the log by one request, then has it signed: the checkpoint names the key that signed it.
+    private static async Task<string> CheckpointKeyAsync(HttpClient reader)
+    {
+        using (await reader.GetAsync("/v1/spend"))
+        {
+        }
+
+        using var signed = await reader.PostAsync("/v1/audit/checkpoints", null);
+        signed.EnsureSuccessStatusCode();
+        return (await signed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key_id").GetString()!;
+    }
+
     private static bool VerifySignature(ECDsa key, JsonElement checkpoint) => key.VerifyData(
         Encoding.UTF8.GetBytes(checkpoint.GetProperty("signed_text").GetString()!),
         Convert.FromBase64String(checkpoint.GetProperty("signature").GetString()!),

@@ -80,6 +80,7 @@ public sealed class AuthorizationMatrixTests(SecuredClusterFixture fixture)
         ["admin-audit"] = new("GET /v1/admin/tenants/{tenant}/audit", HttpMethod.Get, "/v1/admin/tenants/tenant-a/audit", null, Scopes.Admin, SystemTenant),
         ["admin-audit-prune"] = new("POST /v1/admin/tenants/{tenant}/audit/prune", HttpMethod.Post, "/v1/admin/tenants/tenant-a/audit/prune", null, Scopes.Admin, SystemTenant),
         ["admin-audit-verify"] = new("GET /v1/admin/tenants/{tenant}/audit/verify", HttpMethod.Get, "/v1/admin/tenants/tenant-a/audit/verify", null, Scopes.Admin, SystemTenant),
+        ["admin-audit-key-rotate"] = new("POST /v1/admin/audit/keys/rotate", HttpMethod.Post, "/v1/admin/audit/keys/rotate", null, Scopes.Admin, SystemTenant),
         ["admin-audit-events"] = new("GET /v1/admin/tenants/{tenant}/audit/events", HttpMethod.Get, "/v1/admin/tenants/_unauthenticated/audit/events?limit=5", null, Scopes.Admin, SystemTenant),
     };
 

@@ -174,6 +174,28 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
     }
 
     [Fact]
+    public async Task RotateKey_NextCheckpointSignedByTheNewKey_AndEveryCheckpointStillVerifies()
+    {
+        var (tenant, events, log) = await CreateLogAsync("rotate");
+        var before = (await log.GetLatestCheckpointAsync())!;
+        var signer = fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>();
+
+        var rotated = await signer.RotateAsync();
+        await log.AppendBatchAsync([AuditLogGrainTests.Event(99)]);
+        var after = await log.SignCheckpointAsync();
+
+        Assert.NotEqual(before.KeyId, rotated);
+        Assert.Equal(rotated, after.KeyId);
+        var result = await VerifyAsync(tenant, log);
+        Assert.True(result.Valid, result.FirstProblem?.Detail);
+        Assert.Equal((events.Count + 1L, 3), (result.TreeSize, result.CheckpointsChecked));
+        await using var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
+        var keys = await AuditSigner.ListAsync(dataSource);
+        Assert.Equal(rotated, Assert.Single(keys, key => key.Signing).KeyId);
+        Assert.Contains(keys, key => key.KeyId == before.KeyId && !key.Signing);
+    }
+
+    [Fact]
     public async Task ClusterProcesses_ConnectAsTheServicesRole_NeitherSuperuserNorOwner()
     {
         foreach (var services in new[] { fixture.Cluster.Control.Host.Services, fixture.Cluster.Gateway.Services })
