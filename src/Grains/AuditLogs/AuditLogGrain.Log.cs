@@ -24,10 +24,6 @@ public sealed partial class AuditLogGrain
         Message = "Pruned the audit log of tenant {TenantId} before event {TreeSize} (retention {RetentionDays} days)")]
     private static partial void LogPruned(ILogger logger, string tenantId, long treeSize, int retentionDays);
 
-    [LoggerMessage(EventId = 6, EventName = "AuditWitnessFailed", Level = LogLevel.Error,
-        Message = "Could not append the audit checkpoint of tenant {TenantId} to the witness file {WitnessFile}")]
-    private static partial void LogWitnessFailed(ILogger logger, Exception exception, string tenantId, string witnessFile);
-
     [LoggerMessage(EventId = 7, EventName = "AuditDeactivationCheckpointFailed", Level = LogLevel.Warning,
         Message = "Could not sign a checkpoint of tenant {TenantId}'s audit log while deactivating")]
     private static partial void LogDeactivationCheckpointFailed(ILogger logger, Exception exception, string tenantId);

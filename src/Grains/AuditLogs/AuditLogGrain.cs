@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,6 +23,7 @@ namespace Outpost.Grains.AuditLogs;
 public sealed partial class AuditLogGrain(
     NpgsqlDataSource dataSource,
     AuditSigner signer,
+    AuditWitness witness,
     IOptions<AuditLogOptions> options,
     TimeProvider time,
     ILogger<AuditLogGrain> logger) : Grain, IAuditLogGrain, IRemindable
@@ -33,8 +33,6 @@ public sealed partial class AuditLogGrain(
 
     /// <summary>The reminder that prunes expired segments while the log is idle.</summary>
     public const string RetentionReminderName = "audit-retention";
-
-    private static readonly JsonSerializerOptions WitnessJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly AuditStore _store = new(dataSource);
     private readonly AuditLogOptions _options = options.Value;
@@ -158,7 +156,7 @@ public sealed partial class AuditLogGrain(
         }
 
         LogCheckpointSigned(logger, Tenant, checkpoint.TreeSize, checkpoint.KeyId);
-        await WitnessAsync(checkpoint);
+        await witness.PublishAsync(checkpoint);
         return checkpoint;
     }
 
@@ -435,32 +433,6 @@ public sealed partial class AuditLogGrain(
         if (_integrityProblem is null && _tree.Size > (_latest?.TreeSize ?? 0))
         {
             await SignCheckpointAsync();
-        }
-    }
-
-    private async Task WitnessAsync(AuditCheckpoint checkpoint)
-    {
-        if (string.IsNullOrEmpty(_options.WitnessFile))
-        {
-            return;
-        }
-
-        var line = JsonSerializer.Serialize(new
-        {
-            checkpoint.Tenant,
-            checkpoint.TreeSize,
-            RootHash = Convert.ToBase64String(checkpoint.RootHash),
-            SignedAt = checkpoint.SignedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
-            checkpoint.KeyId,
-            Signature = Convert.ToBase64String(checkpoint.Signature),
-        }, WitnessJson);
-        try
-        {
-            await File.AppendAllTextAsync(_options.WitnessFile, line + "\n");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            LogWitnessFailed(logger, ex, Tenant, _options.WitnessFile);
         }
     }
 

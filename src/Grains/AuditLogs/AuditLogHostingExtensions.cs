@@ -21,6 +21,7 @@ public static class AuditLogHostingExtensions
             builder.Configuration.GetValue<bool>(MasterKey.CreateKey));
         builder.Services.AddSingleton(masterKey);
         builder.Services.AddSingleton<AuditSigner>();
+        builder.Services.AddSingleton<AuditWitness>();
         return builder;
     }
 }

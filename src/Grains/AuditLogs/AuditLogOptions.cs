@@ -29,4 +29,16 @@ public sealed class AuditLogOptions
     /// ship elsewhere. Null: none.
     /// </summary>
     public string? WitnessFile { get; set; }
+
+    /// <summary>
+    /// An HTTP(S) endpoint every signed checkpoint is POSTed to as the same JSON: a witness run by someone else. A
+    /// witness that is down does not stop signing; it can fetch what it missed from <c>GET /v1/audit/checkpoints</c>.
+    /// Null: none.
+    /// </summary>
+    [RegularExpression("^https?://[^\\s]+$", ErrorMessage = "must be an absolute http:// or https:// URL.")]
+    public string? WitnessUrl { get; set; }
+
+    /// <summary>How long one POST to the witness may take.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "must be a time span from 00:00:00.1 to 00:01:00.")]
+    public TimeSpan WitnessTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

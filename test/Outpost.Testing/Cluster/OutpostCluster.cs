@@ -151,14 +151,20 @@ public sealed class OutpostCluster : IAsyncDisposable
     public async Task<SiloHandle> StartControlSiloAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        Configure(builder.Configuration, builder.Logging, new()
+        var values = new Dictionary<string, string?>
         {
             ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
             ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
             ["Http:Port"] = "0",
             ["Security:MasterKeyFile"] = MasterKeyFile,
             ["Security:CreateMasterKeyFile"] = "true",
-        });
+        };
+        foreach (var (key, value) in Settings.ControlConfiguration)
+        {
+            values[key] = value;
+        }
+
+        Configure(builder.Configuration, builder.Logging, values);
         builder.AddControlSilo();
         var app = builder.Build();
         app.MapControlSiloEndpoints();

@@ -16,6 +16,9 @@ public sealed class OutpostClusterSettings
     /// <summary>Extra configuration for every edge silo, e.g. <c>Inference:Hailo:BaseUrl</c> or queue limits.</summary>
     public IReadOnlyDictionary<string, string?> EdgeConfiguration { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>Extra configuration for the control silo, e.g. <c>Audit:WitnessUrl</c>.</summary>
+    public IReadOnlyDictionary<string, string?> ControlConfiguration { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Extra configuration for the gateway.</summary>
     public IReadOnlyDictionary<string, string?> GatewayConfiguration { get; init; } = new Dictionary<string, string?>();
 
