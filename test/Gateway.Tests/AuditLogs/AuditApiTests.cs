@@ -297,15 +297,10 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         {
         }
 
-        var output = new StringWriter();
-        var exitCode = await Cli.AdminCli.RunAsync(
-            ["audit", "verify", "acme", $"--ConnectionStrings:Outpost={Cluster.ConnectionString}", $"--Security:MasterKeyFile={Cluster.MasterKeyFile}"],
-            new StringReader(""),
-            output,
-            new StringWriter());
+        var (exitCode, output) = await RunCliAsync("audit", "verify", "acme");
 
-        Assert.True(exitCode == 0, output.ToString());
-        Assert.Contains("valid: latest checkpoint at size", output.ToString(), StringComparison.Ordinal);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("valid: latest checkpoint at size", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -323,20 +318,27 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
         Assert.Equal(overHttp, await SigningKeyAsync(reader));
         Assert.Equal(overHttp, await CheckpointKeyAsync(reader));
 
-        var output = new StringWriter();
-        var exitCode = await Cli.AdminCli.RunAsync(
-            ["audit", "keys", "rotate", $"--ConnectionStrings:Outpost={Cluster.ConnectionString}", $"--Security:MasterKeyFile={Cluster.MasterKeyFile}"],
-            new StringReader(""),
-            output,
-            new StringWriter());
+        var (exitCode, output) = await RunCliAsync("audit", "keys", "rotate");
 
-        Assert.True(exitCode == 0, output.ToString());
-        var byCli = System.Text.RegularExpressions.Regex.Match(output.ToString(), "signing audit key: ([0-9a-f]{16})").Groups[1].Value;
+        Assert.True(exitCode == 0, output);
+        var byCli = System.Text.RegularExpressions.Regex.Match(output, "signing audit key: ([0-9a-f]{16})").Groups[1].Value;
         Assert.NotEqual(overHttp, byCli);
         Assert.Equal(byCli, await SigningKeyAsync(reader));
         Assert.Equal(byCli, await CheckpointKeyAsync(reader));
         var verified = await reader.GetFromJsonAsync<JsonElement>("/v1/audit/verify");
         Assert.True(verified.GetProperty("valid").GetBoolean(), verified.ToString());
+    }
+
+    // The admin CLI against this cluster's database, as its owner would run it.
+    private async Task<(int ExitCode, string Output)> RunCliAsync(params string[] command)
+    {
+        var output = new StringWriter();
+        var exitCode = await Cli.AdminCli.RunAsync(
+            [.. command, $"--ConnectionStrings:Outpost={Cluster.ConnectionString}", $"--Security:MasterKeyFile={Cluster.MasterKeyFile}"],
+            new StringReader(""),
+            output,
+            new StringWriter());
+        return (exitCode, output.ToString());
     }
 
     private static async Task<string> SigningKeyAsync(HttpClient reader)

@@ -1,3 +1,4 @@
+using Outpost.Testing;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;
 using Outpost.Testing.PostgreSql;
@@ -45,21 +46,5 @@ public sealed class QueueLimitClusterFixture : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-
-        if (_hailo is not null)
-        {
-            await _hailo.DisposeAsync();
-        }
-
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _hailo, _postgres);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outpost.Gateway.Routing;
+using Outpost.Testing;
 using Outpost.Testing.Anthropic;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;
@@ -101,26 +102,5 @@ public sealed class MessagesClusterFixture : IAsyncLifetime
         return rows;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-
-        if (_anthropic is not null)
-        {
-            await _anthropic.DisposeAsync();
-        }
-
-        if (_hailo is not null)
-        {
-            await _hailo.DisposeAsync();
-        }
-
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _anthropic, _hailo, _postgres);
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Outpost.Gateway.Identity;
+using Outpost.Testing;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;
 using Outpost.Testing.PostgreSql;
@@ -80,23 +81,7 @@ public sealed class LimitsClusterFixture : IAsyncLifetime
         }));
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-
-        if (_hailo is not null)
-        {
-            await _hailo.DisposeAsync();
-        }
-
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _hailo, _postgres);
 
     private static async Task WaitUntilServedAsync(HttpClient http, string path, string json)
     {

@@ -1,4 +1,5 @@
 using Npgsql;
+using Outpost.Testing;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;
 using Outpost.Testing.PostgreSql;
@@ -46,23 +47,7 @@ public sealed class SecuredClusterFixture : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(3));
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-
-        if (_hailo is not null)
-        {
-            await _hailo.DisposeAsync();
-        }
-
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _hailo, _postgres);
 }
 
 [CollectionDefinition(Name)]

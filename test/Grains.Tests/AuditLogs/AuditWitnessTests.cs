@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
 using Outpost.Grains.AuditLogs;
+using Outpost.Testing;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.PostgreSql;
 using Xunit;
@@ -64,21 +65,7 @@ public sealed class AuditWitnessFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-
-        if (_witness is not null)
-        {
-            await _witness.DisposeAsync();
-        }
-
+        await Disposal.DisposeInOrderAsync(_cluster, _postgres, _witness);
         File.Delete(WitnessFile);
     }
 }

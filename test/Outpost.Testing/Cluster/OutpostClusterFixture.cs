@@ -19,16 +19,5 @@ public sealed class OutpostClusterFixture : IAsyncLifetime
         _cluster = await OutpostCluster.StartAsync(_postgres);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-        }
-
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _postgres);
 }
