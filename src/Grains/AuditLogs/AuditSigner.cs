@@ -109,9 +109,9 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
         {
             if (_key is null || newest is null || newest != _keyId)
             {
-                var (key, keyId) = await LoadOrCreateAsync(cancellationToken);
-                _key?.Dispose();
-                (_key, _keyId) = (key, keyId);
+                // The replaced key is not disposed: a signature of another tenant may still be using it; its handle
+                // is released when it is collected.
+                (_key, _keyId) = await LoadOrCreateAsync(cancellationToken);
             }
 
             return (_key, _keyId!);
