@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Outpost.Grains.Inference;
 using Outpost.Gateway.Routing;
 
@@ -13,7 +14,10 @@ public sealed class EmbeddingService(EmbeddingCache cache, EdgeRouter router)
         var vectors = new float[inputs.Count][];
         var tokens = new int[inputs.Count];
         var keys = cache.Enabled ? inputs.Select(text => EmbeddingCache.KeyOf(tenant, model, text)).ToArray() : [];
+        var started = Stopwatch.GetTimestamp();
         var cached = cache.Enabled ? await cache.LookupAsync(keys, cancellationToken) : new CachedEmbedding?[inputs.Count];
+        var cacheTime = Stopwatch.GetElapsedTime(started);
+        var deviceTime = TimeSpan.Zero;
 
         var misses = new List<int>(inputs.Count);
         for (var i = 0; i < inputs.Count; i++)
@@ -32,7 +36,9 @@ public sealed class EmbeddingService(EmbeddingCache cache, EdgeRouter router)
         if (misses.Count > 0)
         {
             var texts = misses.Count == inputs.Count ? inputs : misses.Select(i => inputs[i]).ToList();
+            started = Stopwatch.GetTimestamp();
             var result = await router.EmbedAsync(tenant, new EmbeddingRequest(model, texts, truncate), cancellationToken);
+            deviceTime = Stopwatch.GetElapsedTime(started);
             deviceId = result.DeviceId;
             var stored = new List<CachedEmbedding>(misses.Count);
             for (var m = 0; m < misses.Count; m++)
@@ -50,10 +56,10 @@ public sealed class EmbeddingService(EmbeddingCache cache, EdgeRouter router)
             if (result.InputTokens is null)
             {
                 // A device of an older build reports only the total.
-                return new EmbeddingOutcome(vectors, result.PromptTokens + tokens.Sum(), deviceId, inputs.Count - misses.Count);
+                return new EmbeddingOutcome(vectors, result.PromptTokens + tokens.Sum(), deviceId, inputs.Count - misses.Count, cacheTime, deviceTime);
             }
         }
 
-        return new EmbeddingOutcome(vectors, tokens.Sum(), deviceId, inputs.Count - misses.Count);
+        return new EmbeddingOutcome(vectors, tokens.Sum(), deviceId, inputs.Count - misses.Count, cacheTime, deviceTime);
     }
 }

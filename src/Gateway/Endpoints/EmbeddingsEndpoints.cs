@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -92,6 +93,10 @@ public static class EmbeddingsEndpoints
         ArgumentNullException.ThrowIfNull(outcome);
         context.Response.Headers[DeviceHeader] = outcome.DeviceId ?? "cache";
         context.Response.Headers[CacheHeader] = outcome.CacheStatus;
+
+        // Where the time went, for operators and benchmarks: the cluster cache's lookup and the device's answer.
+        context.Response.Headers.Append("Server-Timing", string.Create(
+            CultureInfo.InvariantCulture, $"cache;dur={outcome.CacheTime.TotalMilliseconds:F3}, device;dur={outcome.DeviceTime.TotalMilliseconds:F3}"));
     }
 
     /// <summary>A float array, or its little-endian float32 bytes in base64, as OpenAI's clients decode them.</summary>

@@ -209,6 +209,11 @@ public sealed class EmbeddingsApiTests(OutpostClusterFixture fixture) : IAsyncLi
         Assert.StartsWith("dev-pi-", first.Device, StringComparison.Ordinal);
         Assert.Equal("hit", second.Cache);
         Assert.Equal("cache", second.Device);
+
+        // Server-Timing says where the time went: a miss waited for its device, a hit for nothing but the cache.
+        Assert.True(first.Timings["device"] > 0 && first.Timings["cache"] > 0, string.Join(", ", first.Timings));
+        Assert.Equal(0, second.Timings["device"]);
+        Assert.True(second.Timings["cache"] > 0, string.Join(", ", second.Timings));
         InferenceApi.AssertClose(first.Vectors[0], second.Vectors[0], 0, "cached vector");
         Assert.Equal(first.PromptTokens, second.PromptTokens);
     }

@@ -88,7 +88,24 @@ internal static class InferenceApi
             Header(response, "X-Outpost-Device"),
             Header(response, "X-Outpost-Cache"),
             usage.GetProperty("prompt_tokens").GetInt32(),
-            usage.GetProperty("total_tokens").GetInt32());
+            usage.GetProperty("total_tokens").GetInt32(),
+            Timings(response));
+    }
+
+    /// <summary>The <c>Server-Timing</c> metrics of a response: name to <c>dur</c>.</summary>
+    public static Dictionary<string, double> Timings(HttpResponseMessage response)
+    {
+        var timings = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var metric in response.Headers.TryGetValues("Server-Timing", out var values) ? values.SelectMany(v => v.Split(',')) : [])
+        {
+            var parts = metric.Trim().Split(';');
+            if (parts.Skip(1).FirstOrDefault(p => p.StartsWith("dur=", StringComparison.Ordinal)) is { } duration)
+            {
+                timings[parts[0]] = double.Parse(duration[4..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return timings;
     }
 
     /// <summary>A float array, or base64 of little-endian float32 values, as OpenAI's API sends them.</summary>
