@@ -154,6 +154,15 @@ done
 start gateway "$(bin Gateway)" --Http:Port="$gateway_port"
 wait_ready gateway "http://127.0.0.1:$gateway_port/readyz" "${pids[-1]}"
 
+# The gateway is ready before the edge silos have registered their devices; wait until it lists all of them online.
+for _ in $(seq 1 120); do
+  online=$(curl -fsS "http://127.0.0.1:$gateway_port/v1/devices" -H "Authorization: Bearer $(cat "$data_dir/dev-admin.token")" 2>/dev/null \
+    | grep -o '"status":"online"' | wc -l || true)
+  (( online >= edges )) && break
+  sleep 0.5
+done
+(( online >= edges )) || echo "run.sh: warning: only $online of $edges edge devices came online within a minute (logs: $data_dir/logs/)" >&2
+
 cat <<EOF
 
 Outpost is running.

@@ -104,13 +104,18 @@ public sealed partial class EdgeRouter(
         while (Pick(serving, tried) is { } deviceId)
         {
             tried.Add(deviceId);
+            if (Resolve(deviceId) is not { } device)
+            {
+                continue;
+            }
+
             var state = _states.GetOrAdd(deviceId, _ => new DeviceState());
             state.Begin();
             var started = Stopwatch.GetTimestamp();
             using var callToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, catalog.OfflineToken(deviceId));
             try
             {
-                var result = await call(cluster.GetGrain<IEdgeDeviceGrain>(deviceId), callToken.Token);
+                var result = await call(device, callToken.Token);
                 state.Succeeded(Stopwatch.GetElapsedTime(started));
                 return result;
             }
@@ -155,6 +160,23 @@ public sealed partial class EdgeRouter(
                 "No device available",
                 $"No online edge device could serve '{model}' ({tried.Count} tried).",
                 options.Value.DefaultRetryAfter);
+    }
+
+    // The device's grain, or null while this gateway's copy of the cluster manifest names no silo that hosts device
+    // grains: an edge silo that joined moments ago, before the next manifest refresh. The caller then tries another
+    // device, and at worst answers 503 with Retry-After instead of failing the request.
+    private IEdgeDeviceGrain? Resolve(string deviceId)
+    {
+        try
+        {
+            return cluster.GetGrain<IEdgeDeviceGrain>(deviceId);
+        }
+        catch (ArgumentException ex)
+        {
+            catalog.RequestRefresh();
+            LogDeviceSkipped(logger, ex, deviceId);
+            return null;
+        }
     }
 
     private string? Pick(List<DeviceSummary> serving, HashSet<string> tried)
