@@ -34,10 +34,10 @@ public sealed class LimitsClusterFixture : IAsyncLifetime
 
     public const int MaxUrlLength = 512;
 
-    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(8);
 
     /// <summary>The gateway's grain-call timeout, shorter than the request timeout so a whole generation can outlast it.</summary>
-    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(3);
 
     private static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(90);
 

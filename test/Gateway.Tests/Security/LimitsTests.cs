@@ -151,7 +151,7 @@ public sealed class LimitsTests(LimitsClusterFixture fixture)
         var prompt = string.Join(' ', Enumerable.Range(0, 30).Select(i => $"word{i}"));
         var body = JsonSerializer.Serialize(new { task = "generate", payload = new { model = FakeHailoOllamaServer.DefaultModel, prompt, max_tokens = 64 } });
 
-        // Thirty tokens a second apart take six times the gateway's timeout.
+        // Thirty tokens a second apart take almost four times the gateway's timeout.
         fixture.Hailo.TokenDelay = TimeSpan.FromSeconds(1);
         try
         {
@@ -172,10 +172,10 @@ public sealed class LimitsTests(LimitsClusterFixture fixture)
         var body = JsonSerializer.Serialize(new
         {
             task = "generate",
-            payload = new { model = FakeHailoOllamaServer.DefaultModel, prompt = "one two three four five", max_tokens = 4 },
+            payload = new { model = FakeHailoOllamaServer.DefaultModel, prompt = "one two three four five six", max_tokens = 5 },
         });
 
-        // Four tokens 0.8 s apart: past the 2 s grain-call timeout, inside the 5 s request timeout.
+        // Five tokens 0.8 s apart: past the 3 s grain-call timeout, well inside the 8 s request timeout.
         fixture.Hailo.TokenDelay = TimeSpan.FromMilliseconds(800);
         try
         {
@@ -184,7 +184,7 @@ public sealed class LimitsTests(LimitsClusterFixture fixture)
             var text = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"Expected 200, got {(int)response.StatusCode}: {text}");
             using var document = JsonDocument.Parse(text);
-            Assert.Equal(4, document.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+            Assert.Equal(5, document.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         }
         finally
         {
