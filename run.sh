@@ -102,6 +102,8 @@ export Security__Issuer="http://127.0.0.1:$gateway_port"
 export Security__MasterKeyFile="$data_dir/master.key"
 export Security__CreateMasterKeyFile=true
 export Security__AccessTokenLifetime=12:00:00
+# Development and benchmarks want to see where each request's time went (Server-Timing); production keeps it off.
+export Diagnostics__ServerTiming="${Diagnostics__ServerTiming:-true}"
 
 # The dev tenant and its clients are created once and kept in the data directory; tokens are issued on every start.
 outpost() { dotnet "$(bin Gateway)" "$@"; }

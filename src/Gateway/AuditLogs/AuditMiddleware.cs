@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authorization;
+using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
 using Outpost.Gateway.Routing;
@@ -125,12 +126,8 @@ internal sealed partial class AuditMiddleware(
             return;
         }
 
-        if (!context.Response.HasStarted)
-        {
-            // What the audit write added to this request, for operators and benchmarks (Server-Timing, W3C).
-            context.Response.Headers.Append(
-                "Server-Timing", string.Create(CultureInfo.InvariantCulture, $"audit;dur={Stopwatch.GetElapsedTime(writing).TotalMilliseconds:F3}"));
-        }
+        // What the audit write added to this request, for operators and benchmarks.
+        ServerTiming.Add(context, "audit", Stopwatch.GetElapsedTime(writing));
 
         await responseBody.ReleaseAsync(context.RequestAborted);
     }

@@ -1,9 +1,9 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Contracts;
+using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Identity;
@@ -95,8 +95,8 @@ public static class EmbeddingsEndpoints
         context.Response.Headers[CacheHeader] = outcome.CacheStatus;
 
         // Where the time went, for operators and benchmarks: the cluster cache's lookup and the device's answer.
-        context.Response.Headers.Append("Server-Timing", string.Create(
-            CultureInfo.InvariantCulture, $"cache;dur={outcome.CacheTime.TotalMilliseconds:F3}, device;dur={outcome.DeviceTime.TotalMilliseconds:F3}"));
+        ServerTiming.Add(context, "cache", outcome.CacheTime);
+        ServerTiming.Add(context, "device", outcome.DeviceTime);
     }
 
     /// <summary>A float array, or its little-endian float32 bytes in base64, as OpenAI's clients decode them.</summary>

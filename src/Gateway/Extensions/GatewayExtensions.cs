@@ -1,4 +1,5 @@
 using Outpost.Gateway.AuditLogs;
+using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Errors;
@@ -28,6 +29,7 @@ public static class GatewayExtensions
         builder.AddOutpostLimits();
         builder.Services.AddClientReadiness();
         builder.AddValidatedOptions<RoutingOptions>(RoutingOptions.Section);
+        builder.AddValidatedOptions<DiagnosticsOptions>(DiagnosticsOptions.Section);
         builder.AddValidatedOptions<EmbeddingsOptions>(EmbeddingsOptions.Section);
         builder.AddValidatedOptions<EmbeddingCacheClientOptions>(EmbeddingCacheClientOptions.Section);
         builder.Services.AddSingleton<IDeviceAssignments, PostgresDeviceAssignments>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Security;
 using Outpost.Grains.TenantQuotas;
@@ -75,8 +76,7 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
         context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);
 
         // What the budget check and reservation added to this request, for operators and benchmarks.
-        context.Response.Headers.Append("Server-Timing", string.Create(
-            CultureInfo.InvariantCulture, $"quota;dur={System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F3}"));
+        ServerTiming.Add(context, "quota", System.Diagnostics.Stopwatch.GetElapsedTime(started));
         return new SpendTicket(quota, reservation, estimate);
     }
 

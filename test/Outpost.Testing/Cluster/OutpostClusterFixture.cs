@@ -16,7 +16,10 @@ public sealed class OutpostClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _postgres = await PostgreSqlServer.StartAsync();
-        _cluster = await OutpostCluster.StartAsync(_postgres);
+        _cluster = await OutpostCluster.StartAsync(_postgres, new OutpostClusterSettings
+        {
+            GatewayConfiguration = new Dictionary<string, string?> { ["Diagnostics:ServerTiming"] = "true" },
+        });
     }
 
     public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _postgres);
