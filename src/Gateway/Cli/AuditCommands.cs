@@ -16,13 +16,20 @@ internal static class AuditCommands
     public static Command Create(CliContext context)
     {
         var tenant = new Argument<string>("tenant") { Description = "The tenant whose log to verify (_unauthenticated for refused anonymous requests)." };
-        var verify = new Command("verify", "Recomputes a tenant's audit log from the database and checks every signed checkpoint.") { tenant };
+        var witnessFile = new Option<FileInfo?>("--witness")
+        {
+            Description = "A witness file (Audit:WitnessFile, JSON lines): the log must also hash to every checkpoint it recorded.",
+        };
+        var verify = new Command("verify", "Recomputes a tenant's audit log from the database and checks every signed checkpoint.") { tenant, witnessFile };
         verify.SetAction(async (parse, cancellationToken) =>
         {
+            var witnessed = parse.GetValue(witnessFile) is { } file ? await ReadWitnessAsync(file, cancellationToken) : null;
             var dataSource = await context.DatabaseAsync(cancellationToken);
-            var result = await new AuditVerifier(dataSource).VerifyAsync(parse.GetValue(tenant)!, logSize: null, cancellationToken);
+            var result = await new AuditVerifier(dataSource).VerifyAsync(
+                parse.GetValue(tenant)!, logSize: null, trustedLeaves: null, witnessed, cancellationToken);
             await context.Output.WriteLineAsync(
                 $"tenant {result.Tenant}: {result.EventsChecked} events and {result.CheckpointsChecked} checkpoints checked"
+                + (witnessed is null ? "" : $", {result.WitnessedChecked} witnessed checkpoints")
                 + $" (tree size {result.TreeSize}, {result.PrunedSize} pruned)");
             if (result.FirstProblem is { } problem)
             {
@@ -35,6 +42,40 @@ internal static class AuditCommands
                 : "valid: no checkpoint signed yet");
             return 0;
         });
+
+        // Every line of the witness file, whichever tenant it is of; the verifier keeps the tenant's own.
+        static async Task<List<AuditCheckpoint>> ReadWitnessAsync(FileInfo file, CancellationToken cancellationToken)
+        {
+            string[] lines;
+            try
+            {
+                lines = await File.ReadAllLinesAsync(file.FullName, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliUsageException($"--witness: cannot read {file.FullName}: {ex.Message}");
+            }
+
+            var checkpoints = new List<AuditCheckpoint>(lines.Length);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (string.IsNullOrWhiteSpace(lines[i]))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    checkpoints.Add(AuditWitness.Parse(lines[i]));
+                }
+                catch (FormatException ex)
+                {
+                    throw new CliUsageException($"--witness: {file.FullName} line {i + 1}: {ex.Message}");
+                }
+            }
+
+            return checkpoints;
+        }
 
         var rotate = new Command("rotate", "Makes a new audit key sign checkpoints from the next one on; older keys keep verifying what they signed.");
         rotate.SetAction(async (parse, cancellationToken) =>

@@ -9,6 +9,7 @@ namespace Outpost.Grains.AuditLogs;
 /// <param name="TreeSize">The size of the log as recomputed.</param>
 /// <param name="LatestCheckpoint">The latest checkpoint that was checked.</param>
 /// <param name="FirstProblem">The first inconsistency found, or null.</param>
+/// <param name="WitnessedChecked">How many witnessed checkpoints (from outside the database) were checked against the log.</param>
 public sealed record AuditVerification(
     string Tenant,
     bool Valid,
@@ -17,12 +18,13 @@ public sealed record AuditVerification(
     long PrunedSize,
     long TreeSize,
     AuditCheckpoint? LatestCheckpoint,
-    AuditProblem? FirstProblem);
+    AuditProblem? FirstProblem,
+    int WitnessedChecked = 0);
 
 /// <summary>What verification found wrong, and where.</summary>
 /// <param name="Kind">
 /// <c>missing_event</c>, <c>changed_event</c>, <c>body_mismatch</c>, <c>foreign_event</c>, <c>root_mismatch</c>,
-/// <c>bad_signature</c>, <c>unknown_key</c> or <c>truncated</c>.
+/// <c>bad_signature</c>, <c>unknown_key</c>, <c>truncated</c>, <c>witness_mismatch</c> or <c>bad_witness</c>.
 /// </param>
 /// <param name="Sequence">The position of the first bad event, when the problem is in an event.</param>
 /// <param name="RequestId">That event's request id, when a row is there to name it.</param>

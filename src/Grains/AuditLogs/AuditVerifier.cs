@@ -27,10 +27,25 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
     /// position on. When a segment no longer hashes to its checkpoint although every row matches its own stored leaf
     /// hash (both were changed), they name the first changed event.
     /// </summary>
+    public Task<AuditVerification> VerifyAsync(
+        string tenant,
+        Func<Task<long>>? logSize,
+        Func<long, Task<IReadOnlyList<byte[]>>>? trustedLeaves,
+        CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenant, logSize, trustedLeaves, witnessed: null, cancellationToken);
+
+    /// <summary>
+    /// As above, and also against <paramref name="witnessed"/>: checkpoints a witness kept outside the database (the
+    /// witness file, or what a witness service received). Each must carry a valid signature, and the stored log must
+    /// hash to its root at its size: a history rewritten together with its checkpoints, even re-signed with a stolen
+    /// key, no longer matches what the witness saw (<c>witness_mismatch</c>). Checkpoints of other tenants, and of
+    /// sizes retention has pruned, are skipped.
+    /// </summary>
     public async Task<AuditVerification> VerifyAsync(
         string tenant,
         Func<Task<long>>? logSize,
         Func<long, Task<IReadOnlyList<byte[]>>>? trustedLeaves,
+        IReadOnlyCollection<AuditCheckpoint>? witnessed,
         CancellationToken cancellationToken = default)
     {
         long? knownSize = logSize is null ? null : await logSize();
@@ -39,33 +54,45 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         var prune = await _store.LatestPruneAsync(tenant, cancellationToken);
         var tree = prune is null ? new MerkleTree() : MerkleTree.FromPrunedPrefix(prune.TreeSize, prune.CompactRange);
         var prunedSize = tree.Size;
-        var checkpoints = await _store.ReadCheckpointsAsync(tenant, prunedSize, long.MaxValue, cancellationToken);
+        var storedCheckpoints = await _store.ReadCheckpointsAsync(tenant, prunedSize, long.MaxValue, cancellationToken);
         var keys = await AuditSigner.ReadPublicKeysAsync(dataSource, cancellationToken);
         long eventsChecked = 0;
         var checkpointsChecked = 0;
         AuditCheckpoint? latest = null;
+        var fromWitness = new HashSet<AuditCheckpoint>(ReferenceEqualityComparer.Instance);
+        foreach (var checkpoint in witnessed ?? [])
+        {
+            if (checkpoint.Tenant == tenant && checkpoint.TreeSize > prunedSize)
+            {
+                fromWitness.Add(checkpoint);
+            }
+        }
+
+        // Stored and witnessed checkpoints are checked alike, in size order; a witnessed one names itself when it fails.
+        var checkpoints = storedCheckpoints.Concat(fromWitness).OrderBy(c => c.TreeSize).ToList();
 
         AuditVerification Result(AuditProblem? problem) =>
-            new(tenant, problem is null, eventsChecked, checkpointsChecked, prunedSize, tree.Size, latest, problem);
+            new(tenant, problem is null, eventsChecked, checkpointsChecked, prunedSize, tree.Size, latest, problem, fromWitness.Count);
 
         foreach (var checkpoint in checkpoints)
         {
-            if (!keys.TryGetValue(checkpoint.KeyId, out var publicKey))
+            var witness = fromWitness.Contains(checkpoint);
+            if (!keys.TryGetValue(checkpoint.KeyId, out var publicKey) || !AuditSigner.Verify(checkpoint, publicKey))
             {
-                return Result(new AuditProblem("unknown_key", null, null, checkpoint.TreeSize,
-                    $"The checkpoint at size {checkpoint.TreeSize} names key '{checkpoint.KeyId}', which is not an audit key."));
-            }
-
-            if (!AuditSigner.Verify(checkpoint, publicKey))
-            {
-                return Result(new AuditProblem("bad_signature", null, null, checkpoint.TreeSize,
-                    $"The signature of the checkpoint at size {checkpoint.TreeSize} does not verify: the checkpoint was changed."));
+                return Result(witness
+                    ? new AuditProblem("bad_witness", null, null, checkpoint.TreeSize,
+                        $"The witnessed checkpoint at size {checkpoint.TreeSize} does not verify with any audit key: the witness copy is not authentic.")
+                    : !keys.ContainsKey(checkpoint.KeyId)
+                        ? new AuditProblem("unknown_key", null, null, checkpoint.TreeSize,
+                            $"The checkpoint at size {checkpoint.TreeSize} names key '{checkpoint.KeyId}', which is not an audit key.")
+                        : new AuditProblem("bad_signature", null, null, checkpoint.TreeSize,
+                            $"The signature of the checkpoint at size {checkpoint.TreeSize} does not verify: the checkpoint was changed."));
             }
         }
 
         var next = 0;
         var segmentStart = tree.Size;
-        var problem = CheckReachedCheckpoints(tree, checkpoints, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
+        var problem = CheckReachedCheckpoints(tree, checkpoints, fromWitness, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
         if (problem is not null)
         {
             return Result(await LocateAsync(tenant, tree, problem, trustedLeaves, cancellationToken));
@@ -101,7 +128,7 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
 
             tree.Append(leaf);
             eventsChecked++;
-            problem = CheckReachedCheckpoints(tree, checkpoints, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
+            problem = CheckReachedCheckpoints(tree, checkpoints, fromWitness, ref next, ref segmentStart, ref checkpointsChecked, ref latest);
             if (problem is not null)
             {
                 return Result(await LocateAsync(tenant, tree, problem, trustedLeaves, cancellationToken));
@@ -123,7 +150,8 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         {
             var checkpoint = checkpoints[next];
             return Result(new AuditProblem("truncated", tree.Size, null, checkpoint.TreeSize,
-                $"The checkpoint at size {checkpoint.TreeSize} covers events up to {checkpoint.TreeSize - 1}, but the stored log ends before event {tree.Size}."));
+                $"The {(fromWitness.Contains(checkpoint) ? "witnessed " : "")}checkpoint at size {checkpoint.TreeSize} covers events up to {checkpoint.TreeSize - 1}, "
+                + $"but the stored log ends before event {tree.Size}."));
         }
 
         return Result(null);
@@ -131,7 +159,8 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
 
     private static AuditProblem? CheckReachedCheckpoints(
         MerkleTree tree,
-        IReadOnlyList<AuditCheckpoint> checkpoints,
+        List<AuditCheckpoint> checkpoints,
+        HashSet<AuditCheckpoint> fromWitness,
         ref int next,
         ref long segmentStart,
         ref int verified,
@@ -140,6 +169,19 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         while (next < checkpoints.Count && checkpoints[next].TreeSize == tree.Size)
         {
             var checkpoint = checkpoints[next];
+            if (fromWitness.Contains(checkpoint))
+            {
+                if (!CryptographicOperations.FixedTimeEquals(tree.RootHash(), checkpoint.RootHash))
+                {
+                    return new AuditProblem("witness_mismatch", null, null, checkpoint.TreeSize,
+                        $"The stored log at size {checkpoint.TreeSize} does not hash to the root the witness recorded (signed {checkpoint.SignedAt:u}): "
+                        + "its history was rewritten after that checkpoint was signed, checkpoints included.");
+                }
+
+                next++;
+                continue;
+            }
+
             if (!CryptographicOperations.FixedTimeEquals(tree.RootHash(), checkpoint.RootHash))
             {
                 var first = Math.Min(segmentStart, Math.Max(tree.Size - 1, 0));

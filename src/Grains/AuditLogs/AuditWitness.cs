@@ -53,6 +53,28 @@ public sealed partial class AuditWitness : IDisposable
         }, Json);
     }
 
+    /// <summary>Reads back one line of <see cref="Format"/>; throws <see cref="FormatException"/> naming what is wrong.</summary>
+    public static AuditCheckpoint Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            return new AuditCheckpoint(
+                root.GetProperty("tenant").GetString() ?? throw new FormatException("tenant is null."),
+                root.GetProperty("tree_size").GetInt64(),
+                Convert.FromBase64String(root.GetProperty("root_hash").GetString() ?? ""),
+                DateTimeOffset.Parse(root.GetProperty("signed_at").GetString() ?? "", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                root.GetProperty("key_id").GetString() ?? throw new FormatException("key_id is null."),
+                Convert.FromBase64String(root.GetProperty("signature").GetString() ?? ""));
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new FormatException($"not a witnessed checkpoint ({ex.Message})", ex);
+        }
+    }
+
     public async Task PublishAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(_options.WitnessFile) && _http is null)

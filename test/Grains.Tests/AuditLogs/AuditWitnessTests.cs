@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing;
@@ -70,8 +70,18 @@ public sealed class AuditWitnessFixture : IAsyncLifetime
     }
 }
 
-public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixture<AuditWitnessFixture>
+public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixture<AuditWitnessFixture>, IAsyncDisposable
 {
+    private NpgsqlDataSource? _owner;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task SignedCheckpoint_ReachesTheWitnessFileAndServer_AndVerifiesWithThePublishedKey()
     {
@@ -84,7 +94,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
         var keys = await PublicKeysAsync();
         foreach (var copy in new[] { Assert.Single(FileLines(tenant)), Assert.Single(fixture.Received, body => body.Contains(tenant, StringComparison.Ordinal)) })
         {
-            var witnessed = Parse(copy);
+            var witnessed = AuditWitness.Parse(copy);
             Assert.Equal(
                 (signed.TreeSize, Convert.ToBase64String(signed.RootHash), signed.KeyId),
                 (witnessed.TreeSize, Convert.ToBase64String(witnessed.RootHash), witnessed.KeyId));
@@ -104,7 +114,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
             var signed = await log.SignCheckpointAsync();
 
             Assert.Equal(1, signed.TreeSize);
-            Assert.Equal(signed.TreeSize, Parse(Assert.Single(FileLines(tenant))).TreeSize);
+            Assert.Equal(signed.TreeSize, AuditWitness.Parse(Assert.Single(FileLines(tenant))).TreeSize);
             Assert.DoesNotContain(fixture.Received, body => body.Contains(tenant, StringComparison.Ordinal));
         }
         finally
@@ -113,20 +123,68 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
         }
     }
 
+    [Fact]
+    public async Task HistoryRewrittenAndResignedWithTheAuditKey_PassesTheDatabaseAlone_ButNotTheWitness()
+    {
+        var tenant = AuditLogGrainTests.NewTenant("witness-forged");
+        var log = fixture.Cluster.Client.GetGrain<IAuditLogGrain>(tenant);
+        var events = Enumerable.Range(0, 4).Select(i => AuditLogGrainTests.Event(i)).ToList();
+        await log.AppendBatchAsync(events);
+        await log.SignCheckpointAsync();
+
+        // An attacker with the database and the audit key: edit an event, recompute its leaf, re-sign the checkpoint.
+        var edited = AuditLeaf.Normalize(events[1]) with { Subject = "mallory" };
+        await TamperAsync(
+            "outpost_audit_events",
+            $"UPDATE outpost_audit_events SET subject = 'mallory', leaf_hash = '\\x{Convert.ToHexStringLower(AuditLeaf.Hash(tenant, 1, edited))}' WHERE tenant_id = @t AND seq = 1",
+            tenant);
+        var forgedTree = new MerkleTree();
+        await foreach (var (_, leaf) in new AuditStore(OwnerDataSource).ReadLeavesAsync(tenant, 0))
+        {
+            forgedTree.Append(leaf);
+        }
+
+        var forged = await fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>().SignAsync(tenant, 4, forgedTree.RootHash());
+        await TamperAsync("outpost_audit_checkpoints", "DELETE FROM outpost_audit_checkpoints WHERE tenant_id = @t", tenant);
+        await new AuditStore(OwnerDataSource).AddCheckpointAsync(forged);
+
+        var verifier = new AuditVerifier(OwnerDataSource);
+        var fooled = await verifier.VerifyAsync(tenant);
+        var witnessed = File.ReadAllLines(fixture.WitnessFile).Select(AuditWitness.Parse).ToList();
+        var caught = await verifier.VerifyAsync(tenant, logSize: null, trustedLeaves: null, witnessed);
+
+        Assert.True(fooled.Valid, fooled.FirstProblem?.Detail);
+        Assert.False(caught.Valid);
+        Assert.Equal(("witness_mismatch", 4L), (caught.FirstProblem!.Kind, caught.FirstProblem.CheckpointSize));
+        var output = new StringWriter();
+        var exitCode = await Outpost.Gateway.Cli.AdminCli.RunAsync(
+            ["audit", "verify", tenant, "--witness", fixture.WitnessFile, $"--ConnectionStrings:Outpost={fixture.Cluster.ConnectionString}"],
+            new StringReader(""),
+            output,
+            new StringWriter());
+        Assert.True(exitCode == 3, output.ToString());
+        Assert.Contains("witness_mismatch", output.ToString(), StringComparison.Ordinal);
+    }
+
+    private NpgsqlDataSource OwnerDataSource => _owner ??= NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
+
+    /// <summary>What a superuser can do: switch a table's triggers off, change rows, switch them back on.</summary>
+    private async Task TamperAsync(string table, string sql, string tenant)
+    {
+        await using var connection = await OwnerDataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var statement in new[] { $"ALTER TABLE {table} DISABLE TRIGGER USER", sql, $"ALTER TABLE {table} ENABLE TRIGGER USER" })
+        {
+            await using var command = new NpgsqlCommand(statement, connection, transaction);
+            command.Parameters.AddWithValue("t", tenant);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
+    }
+
     private List<string> FileLines(string tenant) =>
         [.. File.ReadAllLines(fixture.WitnessFile).Where(line => line.Contains($"\"tenant\":\"{tenant}\"", StringComparison.Ordinal))];
-
-    private static AuditCheckpoint Parse(string json)
-    {
-        var root = JsonDocument.Parse(json).RootElement;
-        return new AuditCheckpoint(
-            root.GetProperty("tenant").GetString()!,
-            root.GetProperty("tree_size").GetInt64(),
-            Convert.FromBase64String(root.GetProperty("root_hash").GetString()!),
-            DateTimeOffset.Parse(root.GetProperty("signed_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
-            root.GetProperty("key_id").GetString()!,
-            Convert.FromBase64String(root.GetProperty("signature").GetString()!));
-    }
 
     private async Task<IReadOnlyDictionary<string, byte[]>> PublicKeysAsync()
     {
