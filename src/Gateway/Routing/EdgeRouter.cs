@@ -22,6 +22,9 @@ public sealed partial class EdgeRouter(
     TimeProvider time,
     ILogger<EdgeRouter> logger)
 {
+    // How long to wait before the one more round over the devices when every one of them failed.
+    private static readonly TimeSpan SecondPassDelay = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<string, DeviceState> _states = new(StringComparer.Ordinal);
 
     public Task<EmbeddingResult> EmbedAsync(string tenant, EmbeddingRequest request, CancellationToken cancellationToken)
@@ -99,51 +102,71 @@ public sealed partial class EdgeRouter(
         }
 
         var tried = new HashSet<string>(StringComparer.Ordinal);
+        var failures = new List<string>();
         TimeSpan? retryAfter = null;
         var busy = 0;
-        while (Pick(serving, tried) is { } deviceId)
+        for (var pass = 0; pass < 2; pass++)
         {
-            tried.Add(deviceId);
-            if (Resolve(deviceId) is not { } device)
+            if (pass == 1)
             {
-                continue;
+                // Every device failed, none was merely busy: a cluster change in flight (a silo dying, a manifest being
+                // refreshed) can fail calls for a moment. One more round on a fresh device list before giving up.
+                if (busy > 0 || failures.Count == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(SecondPassDelay, cancellationToken);
+                serving = AvailableTo(await catalog.ReloadAsync(cancellationToken), tenant).Where(d => Serves(d, model, task)).ToList();
+                tried.Clear();
             }
 
-            var state = _states.GetOrAdd(deviceId, _ => new DeviceState());
-            state.Begin();
-            var started = Stopwatch.GetTimestamp();
-            using var callToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, catalog.OfflineToken(deviceId));
-            try
+            while (Pick(serving, tried) is { } deviceId)
             {
-                var result = await call(device, callToken.Token);
-                state.Succeeded(Stopwatch.GetElapsedTime(started));
-                return result;
-            }
-            catch (InferenceRejectedException ex) when (ex.Reason == InferenceRejection.QueueFull)
-            {
-                busy++;
-                retryAfter = retryAfter is null || ex.RetryAfter < retryAfter ? ex.RetryAfter : retryAfter;
-                LogDeviceBusy(logger, deviceId);
-            }
-            catch (InferenceRejectedException ex) when (ex.Reason == InferenceRejection.UnknownModel)
-            {
-                // The catalog was stale: the device dropped the model since it last registered.
-                catalog.RequestRefresh();
-                LogDeviceSkipped(logger, ex, deviceId);
-            }
-            catch (InferenceRejectedException ex)
-            {
-                throw ProblemException.BadRequest(ex.Message);
-            }
-            catch (Exception ex) when ((IsUnavailable(ex) || ex is OperationCanceledException) && !cancellationToken.IsCancellationRequested)
-            {
-                state.Penalize(time.GetUtcNow() + options.Value.FailurePenalty);
-                catalog.RequestRefresh();
-                LogDeviceSkipped(logger, ex, deviceId);
-            }
-            finally
-            {
-                state.End();
+                tried.Add(deviceId);
+                if (Resolve(deviceId) is not { } device)
+                {
+                    failures.Add($"{deviceId}: not yet known to this gateway");
+                    continue;
+                }
+
+                var state = _states.GetOrAdd(deviceId, _ => new DeviceState());
+                state.Begin();
+                var started = Stopwatch.GetTimestamp();
+                using var callToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, catalog.OfflineToken(deviceId));
+                try
+                {
+                    var result = await call(device, callToken.Token);
+                    state.Succeeded(Stopwatch.GetElapsedTime(started));
+                    return result;
+                }
+                catch (InferenceRejectedException ex) when (ex.Reason == InferenceRejection.QueueFull)
+                {
+                    busy++;
+                    retryAfter = retryAfter is null || ex.RetryAfter < retryAfter ? ex.RetryAfter : retryAfter;
+                    LogDeviceBusy(logger, deviceId);
+                }
+                catch (InferenceRejectedException ex) when (ex.Reason == InferenceRejection.UnknownModel)
+                {
+                    // The catalog was stale: the device dropped the model since it last registered.
+                    catalog.RequestRefresh();
+                    LogDeviceSkipped(logger, ex, deviceId);
+                }
+                catch (InferenceRejectedException ex)
+                {
+                    throw ProblemException.BadRequest(ex.Message);
+                }
+                catch (Exception ex) when ((IsUnavailable(ex) || ex is OperationCanceledException) && !cancellationToken.IsCancellationRequested)
+                {
+                    failures.Add($"{deviceId}: {Describe(ex)}");
+                    state.Penalize(time.GetUtcNow() + options.Value.FailurePenalty);
+                    catalog.RequestRefresh();
+                    LogDeviceSkipped(logger, ex, deviceId);
+                }
+                finally
+                {
+                    state.End();
+                }
             }
         }
 
@@ -158,7 +181,7 @@ public sealed partial class EdgeRouter(
                 StatusCodes.Status503ServiceUnavailable,
                 "no-device-available",
                 "No device available",
-                $"No online edge device could serve '{model}' ({tried.Count} tried).",
+                $"No online edge device could serve '{model}' ({failures.Count} attempts{(failures.Count > 0 ? ": " + string.Join("; ", failures) : "")}).",
                 options.Value.DefaultRetryAfter);
     }
 
@@ -220,6 +243,17 @@ public sealed partial class EdgeRouter(
         var names = devices.SelectMany(d => d.Record.Registration.Models).Where(m => m.Task == task).Select(m => m.Name).Distinct().Order().ToList();
         return names.Count == 0 ? "none" : string.Join(", ", names);
     }
+
+    // What went wrong with one device, in words an operator can act on (no exception text, which may hold addresses).
+    private static string Describe(Exception ex) => ex switch
+    {
+        DeviceUnavailableException => "its silo is gone",
+        TimeoutException => "no answer in time",
+        OperationCanceledException => "went offline during the call",
+        SiloUnavailableException => "its silo is unreachable",
+        OrleansMessageRejectionException => "the cluster refused the call",
+        _ => "the cluster failed the call (" + ex.GetType().Name + ")",
+    };
 
     // OrleansException covers a dead or unreachable silo (SiloUnavailableException, OrleansMessageRejectionException).
     private static bool IsUnavailable(Exception ex) =>
