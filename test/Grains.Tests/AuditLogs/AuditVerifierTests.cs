@@ -290,32 +290,6 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
         return await new AuditVerifier(dataSource).VerifyAsync(tenant, log is null ? null : () => log.CountAsync());
     }
 
-    /// <summary>What a superuser can do: switch the table's triggers off, change rows, switch them back on.</summary>
-    private async Task TamperAsync(string sql, string tenant, string table = "outpost_audit_events")
-    {
-        await using var connection = new NpgsqlConnection(fixture.Cluster.ConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var off = new NpgsqlCommand($"ALTER TABLE {table} DISABLE TRIGGER USER", connection, transaction))
-        {
-            await off.ExecuteNonQueryAsync();
-        }
-
-        await using (var change = new NpgsqlCommand(sql, connection, transaction))
-        {
-            change.Parameters.AddWithValue("t", tenant);
-            await change.ExecuteNonQueryAsync();
-        }
-
-        var triggers = table == "outpost_audit_events"
-            ? new[] { "trg_outpost_audit_events_append_only", "trg_outpost_audit_events_prune_only" }
-            : ["trg_outpost_audit_checkpoints_append_only", "trg_outpost_audit_checkpoints_prune_only"];
-        foreach (var trigger in triggers)
-        {
-            await using var on = new NpgsqlCommand($"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}", connection, transaction);
-            await on.ExecuteNonQueryAsync();
-        }
-
-        await transaction.CommitAsync();
-    }
+    private Task TamperAsync(string sql, string tenant, string table = "outpost_audit_events") =>
+        AuditTampering.AsSuperuserAsync(fixture.Cluster.ConnectionString, sql, tenant, table);
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing;
+using Outpost.Testing.AuditLogs;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.PostgreSql;
 using Xunit;
@@ -134,8 +135,8 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
 
         // An attacker with the database and the audit key: edit an event, recompute its leaf, re-sign the checkpoint.
         var edited = AuditLeaf.Normalize(events[1]) with { Subject = "mallory" };
-        await TamperAsync(
-            "outpost_audit_events",
+        await AuditTampering.AsSuperuserAsync(
+            fixture.Cluster.ConnectionString,
             $"UPDATE outpost_audit_events SET subject = 'mallory', leaf_hash = '\\x{Convert.ToHexStringLower(AuditLeaf.Hash(tenant, 1, edited))}' WHERE tenant_id = @t AND seq = 1",
             tenant);
         var forgedTree = new MerkleTree();
@@ -145,7 +146,8 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
         }
 
         var forged = await fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>().SignAsync(tenant, 4, forgedTree.RootHash());
-        await TamperAsync("outpost_audit_checkpoints", "DELETE FROM outpost_audit_checkpoints WHERE tenant_id = @t", tenant);
+        await AuditTampering.AsSuperuserAsync(
+            fixture.Cluster.ConnectionString, "DELETE FROM outpost_audit_checkpoints WHERE tenant_id = @t", tenant, "outpost_audit_checkpoints");
         await new AuditStore(OwnerDataSource).AddCheckpointAsync(forged);
 
         var verifier = new AuditVerifier(OwnerDataSource);
@@ -168,20 +170,6 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
 
     private NpgsqlDataSource OwnerDataSource => _owner ??= NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
 
-    /// <summary>What a superuser can do: switch a table's triggers off, change rows, switch them back on.</summary>
-    private async Task TamperAsync(string table, string sql, string tenant)
-    {
-        await using var connection = await OwnerDataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        foreach (var statement in new[] { $"ALTER TABLE {table} DISABLE TRIGGER USER", sql, $"ALTER TABLE {table} ENABLE TRIGGER USER" })
-        {
-            await using var command = new NpgsqlCommand(statement, connection, transaction);
-            command.Parameters.AddWithValue("t", tenant);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        await transaction.CommitAsync();
-    }
 
     private List<string> FileLines(string tenant) =>
         [.. File.ReadAllLines(fixture.WitnessFile).Where(line => line.Contains($"\"tenant\":\"{tenant}\"", StringComparison.Ordinal))];
