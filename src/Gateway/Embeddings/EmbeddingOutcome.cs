@@ -8,7 +8,7 @@ namespace Outpost.Gateway.Embeddings;
 /// <param name="CacheTime">How long the cache lookup took.</param>
 /// <param name="DeviceTime">How long the device took to answer the misses, hops and queue included (zero for none).</param>
 public sealed record EmbeddingOutcome(
-    IReadOnlyList<float[]> Vectors, int PromptTokens, string? DeviceId, int CacheHits, TimeSpan CacheTime = default, TimeSpan DeviceTime = default)
+    IReadOnlyList<float[]> Vectors, int PromptTokens, string? DeviceId, int CacheHits, TimeSpan CacheTime, TimeSpan DeviceTime)
 {
     /// <summary><c>hit</c>, <c>miss</c> or <c>partial</c>, for the <c>X-Outpost-Cache</c> header.</summary>
     public string CacheStatus => CacheHits == 0 ? "miss" : CacheHits == Vectors.Count ? "hit" : "partial";

@@ -149,11 +149,9 @@ public static class AuditEndpoints
 
     public static async Task<Ok<ListResponse<AuditKeyResponse>>> ListKeysAsync(Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var keys = await AuditSigner.ReadPublicKeysAsync(dataSource, cancellationToken);
         var list = (await AuditSigner.ListAsync(dataSource, cancellationToken))
-            .Where(key => keys.ContainsKey(key.KeyId))
             .Select(key => new AuditKeyResponse(
-                key.KeyId, key.Algorithm, Convert.ToBase64String(keys[key.KeyId]), PemEncoding.WriteString("PUBLIC KEY", keys[key.KeyId]), key.CreatedAt, key.Signing))
+                key.KeyId, key.Algorithm, Convert.ToBase64String(key.PublicKey), PemEncoding.WriteString("PUBLIC KEY", key.PublicKey), key.CreatedAt, key.Signing))
             .ToList();
         return TypedResults.Ok(new ListResponse<AuditKeyResponse>(list));
     }

@@ -39,12 +39,13 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         await using var command = dataSource.CreateCommand(
-            "SELECT key_id, algorithm, created_at FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC");
+            "SELECT key_id, algorithm, created_at, public_key FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC");
         var keys = new List<AuditKeyInfo>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            keys.Add(new AuditKeyInfo(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), Signing: keys.Count == 0));
+            keys.Add(new AuditKeyInfo(
+                reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), (byte[])reader[3], Signing: keys.Count == 0));
         }
 
         return keys;
@@ -66,19 +67,8 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
         Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo))[..16];
 
     /// <summary>Every audit public key (SubjectPublicKeyInfo DER) by key id; what verifiers need, and no secret.</summary>
-    public static async Task<IReadOnlyDictionary<string, byte[]>> ReadPublicKeysAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand("SELECT key_id, public_key FROM outpost_audit_keys ORDER BY created_at");
-        var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            keys[reader.GetString(0)] = (byte[])reader[1];
-        }
-
-        return keys;
-    }
+    public static async Task<IReadOnlyDictionary<string, byte[]>> ReadPublicKeysAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default) =>
+        (await ListAsync(dataSource, cancellationToken)).ToDictionary(key => key.KeyId, key => key.PublicKey, StringComparer.Ordinal);
 
     /// <summary>Checks a checkpoint's signature against a public key (SubjectPublicKeyInfo DER).</summary>
     public static bool Verify(AuditCheckpoint checkpoint, ReadOnlySpan<byte> subjectPublicKeyInfo)

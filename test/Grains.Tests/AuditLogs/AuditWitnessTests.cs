@@ -27,6 +27,9 @@ public sealed class AuditWitnessFixture : IAsyncLifetime
 
     public string WitnessFile { get; } = Path.Combine(Path.GetTempPath(), $"outpost-witness-{Guid.NewGuid():N}.jsonl");
 
+    /// <summary>Every body the witness server was sent, refused or not, in arrival order.</summary>
+    public ConcurrentQueue<string> Sent { get; } = new();
+
     /// <summary>The bodies the witness server accepted, in arrival order.</summary>
     public ConcurrentQueue<string> Received { get; } = new();
 
@@ -42,6 +45,7 @@ public sealed class AuditWitnessFixture : IAsyncLifetime
         {
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
+            Sent.Enqueue(body);
             if (Status is >= 200 and < 300)
             {
                 Received.Enqueue(body);
@@ -116,6 +120,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
 
             Assert.Equal(1, signed.TreeSize);
             Assert.Equal(signed.TreeSize, AuditWitness.Parse(Assert.Single(FileLines(tenant))).TreeSize);
+            Assert.Contains(fixture.Sent, body => body.Contains(tenant, StringComparison.Ordinal));
             Assert.DoesNotContain(fixture.Received, body => body.Contains(tenant, StringComparison.Ordinal));
         }
         finally
