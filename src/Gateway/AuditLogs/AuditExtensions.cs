@@ -13,6 +13,7 @@ public static class AuditExtensions
         builder.Services.AddSingleton<AuditVerifier>();
         builder.Services.AddSingleton<AuditSigner>();
         builder.Services.AddSingleton<AuditSettingsCache>();
+        builder.Services.AddSingleton<AuditIntake>();
         builder.Services.AddSingleton<AuditWriter>();
         return builder;
     }

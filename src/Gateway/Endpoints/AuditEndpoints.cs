@@ -62,25 +62,28 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditEventPage>> ListEventsAsync(
-        HttpContext context, ClaimsPrincipal user, AuditStore store, CancellationToken cancellationToken)
+        HttpContext context, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = CallerContext.From(user);
-        return TypedResults.Ok(await ReadPageAsync(store, caller.Tenant, context.Request.Query, cancellationToken));
+        return TypedResults.Ok(await ReadPageAsync(store, cluster, caller.Tenant, context.Request.Query, cancellationToken));
     }
 
     public static async Task<Ok<AuditEventPage>> ListTenantEventsAsync(
-        string tenant, HttpContext context, ClaimsPrincipal user, AuditStore store, TenantStore tenants, CancellationToken cancellationToken)
+        string tenant, HttpContext context, ClaimsPrincipal user, AuditStore store, TenantStore tenants, IClusterClient cluster,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         await RequireAuditLogAsync(user, tenant, tenants, cancellationToken);
-        return TypedResults.Ok(await ReadPageAsync(store, tenant, context.Request.Query, cancellationToken));
+        return TypedResults.Ok(await ReadPageAsync(store, cluster, tenant, context.Request.Query, cancellationToken));
     }
 
-    private static async Task<AuditEventPage> ReadPageAsync(AuditStore store, string tenant, IQueryCollection request, CancellationToken cancellationToken)
+    private static async Task<AuditEventPage> ReadPageAsync(
+        AuditStore store, IClusterClient cluster, string tenant, IQueryCollection request, CancellationToken cancellationToken)
     {
         var query = ReadQuery(request);
         var limit = ReadLimit(request["limit"]);
+        await LogStagedAsync(cluster, tenant);
         var entries = await store.QueryAsync(tenant, query, limit + 1, cancellationToken);
         var page = entries.Take(limit).Select(AuditEventResponse.From).ToList();
         var next = entries.Count > limit ? EncodeCursor(entries[limit - 1].Sequence) : null;
@@ -88,18 +91,21 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditEventResponse>> GetEventAsync(
-        string requestId, ClaimsPrincipal user, AuditStore store, CancellationToken cancellationToken)
+        string requestId, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
     {
         var caller = CallerContext.From(user);
+        await LogStagedAsync(cluster, caller.Tenant);
         var entry = await FindAsync(store, caller.Tenant, requestId, cancellationToken);
         return TypedResults.Ok(AuditEventResponse.From(entry));
     }
 
-    public static async Task ExportAsync(HttpContext context, ClaimsPrincipal user, AuditStore store, CancellationToken cancellationToken)
+    public static async Task ExportAsync(
+        HttpContext context, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = CallerContext.From(user);
         var query = ReadQuery(context.Request.Query) with { AfterSequence = null };
+        await LogStagedAsync(cluster, caller.Tenant);
         context.Response.ContentType = "application/x-ndjson";
         var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
         long? after = null;
@@ -125,6 +131,7 @@ public static class AuditEndpoints
     public static async Task<Ok<AuditCheckpointResponse>> GetLatestCheckpointAsync(ClaimsPrincipal user, IClusterClient cluster)
     {
         var log = cluster.GetGrain<IAuditLogGrain>(CallerContext.From(user).Tenant);
+        await log.IngestStagedAsync();
         var checkpoint = await log.GetLatestCheckpointAsync() ?? await SignAsync(log);
         return TypedResults.Ok(AuditCheckpointResponse.From(checkpoint));
     }
@@ -132,6 +139,7 @@ public static class AuditEndpoints
     public static async Task<Ok<AuditCheckpointResponse>> SignCheckpointAsync(ClaimsPrincipal user, IClusterClient cluster)
     {
         var log = cluster.GetGrain<IAuditLogGrain>(CallerContext.From(user).Tenant);
+        await log.IngestStagedAsync();
         return TypedResults.Ok(AuditCheckpointResponse.From(await SignAsync(log)));
     }
 
@@ -179,8 +187,9 @@ public static class AuditEndpoints
             throw ProblemException.BadRequest("request_id is required: the X-Request-Id of the request whose event to prove.");
         }
 
-        var entry = await FindAsync(store, caller.Tenant, requestId, cancellationToken);
         var log = cluster.GetGrain<IAuditLogGrain>(caller.Tenant);
+        await log.IngestStagedAsync();
+        var entry = await FindAsync(store, caller.Tenant, requestId, cancellationToken);
         AuditCheckpoint? checkpoint = null;
         if (treeSize is null)
         {
@@ -290,6 +299,7 @@ public static class AuditEndpoints
         try
         {
             // Sign what the log holds now, so verification covers every event written so far.
+            await log.IngestStagedAsync();
             await log.SignCheckpointAsync();
         }
         catch (AuditIntegrityException)
@@ -301,6 +311,9 @@ public static class AuditEndpoints
             tenant, () => log.CountAsync(), from => log.GetLeafHashesAsync(from, 1000), cancellationToken);
         return AuditVerificationResponse.From(verification);
     }
+
+    // Every read of a log first logs what waits in the intake: a caller who got a response finds its event.
+    private static Task<int> LogStagedAsync(IClusterClient cluster, string tenant) => cluster.GetGrain<IAuditLogGrain>(tenant).IngestStagedAsync();
 
     private static async Task<AuditCheckpoint> SignAsync(IAuditLogGrain log)
     {

@@ -19,6 +19,20 @@ public interface IAuditLogGrain : IGrainWithStringKey
     [Alias("AppendBatchAsync")]
     Task<IReadOnlyList<long>> AppendBatchAsync(IReadOnlyList<AuditEvent> auditEvents);
 
+    /// <summary>
+    /// Logs events a gateway has already made durable in the audit intake, and removes them from the intake in the
+    /// same transaction; completes once they are logged. An event already logged is not logged again.
+    /// </summary>
+    [Alias("AppendStagedAsync")]
+    Task AppendStagedAsync(IReadOnlyList<AuditEvent> auditEvents);
+
+    /// <summary>
+    /// Logs every event of this tenant still waiting in the audit intake (left by a gateway whose hand-over failed);
+    /// returns how many it logged. Called before the log is read, so that a read sees every answered request.
+    /// </summary>
+    [Alias("IngestStagedAsync")]
+    Task<int> IngestStagedAsync();
+
     /// <summary>Reads up to <paramref name="maxCount"/> entries starting at <paramref name="fromSequence"/>.</summary>
     [Alias("ReadAsync")]
     Task<IReadOnlyList<AuditEntry>> ReadAsync(long fromSequence, int maxCount);

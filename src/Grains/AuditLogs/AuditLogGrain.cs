@@ -15,6 +15,12 @@ namespace Outpost.Grains.AuditLogs;
 /// locks; the single flush keeps positions dense.
 /// </para>
 /// <para>
+/// Gateways do not wait for this grain: they stage each event in the intake (<see cref="AuditIntake"/>), answer, and
+/// then hand the event here, where it is logged like any other and leaves the intake in the same transaction. Whatever
+/// a crash leaves in the intake is logged on the next activation, by the control silo's sweeper, or before any read of
+/// the log (<see cref="IngestStagedAsync"/>).
+/// </para>
+/// <para>
 /// On activation the tree is rebuilt from the stored leaf hashes and checked against the latest checkpoint; if they
 /// disagree the grain keeps logging but refuses to sign, so that it never vouches for a changed history.
 /// </para>
@@ -35,6 +41,7 @@ public sealed partial class AuditLogGrain(
     public const string RetentionReminderName = "audit-retention";
 
     private readonly AuditStore _store = new(dataSource);
+    private readonly AuditIntake _intake = new(dataSource);
     private readonly AuditLogOptions _options = options.Value;
 
     private readonly Dictionary<string, long> _recent = new(StringComparer.Ordinal);
@@ -55,6 +62,11 @@ public sealed partial class AuditLogGrain(
         this.RegisterGrainTimer(
             SignIfGrownAsync,
             new GrainTimerCreationOptions(_options.CheckpointInterval, _options.CheckpointInterval) { Interleave = true, KeepAlive = false });
+
+        // Events a gateway staged while no activation was there to take them (a silo died, the grain moved).
+        this.RegisterGrainTimer(
+            async _ => await IngestStagedAsync(),
+            new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = false });
         await base.OnActivateAsync(cancellationToken);
     }
 
@@ -87,7 +99,46 @@ public sealed partial class AuditLogGrain(
         return new AuditEntry(sequences[0], normalized, _tree.LeafHash(sequences[0]));
     }
 
-    public Task<IReadOnlyList<long>> AppendBatchAsync(IReadOnlyList<AuditEvent> auditEvents)
+    public Task<IReadOnlyList<long>> AppendBatchAsync(IReadOnlyList<AuditEvent> auditEvents) => EnqueueAsync(auditEvents, staged: false);
+
+    public async Task AppendStagedAsync(IReadOnlyList<AuditEvent> auditEvents) => await EnqueueAsync(auditEvents, staged: true);
+
+    // Every call reads the intake itself, after it was called: a drain already under way may have read it before the
+    // caller's events were staged. Two drains that read the same rows share their writes (by request id).
+    public async Task<int> IngestStagedAsync()
+    {
+        var logged = 0;
+        while (true)
+        {
+            var staged = await _intake.ReadAsync(Tenant, _options.MaxBatchSize);
+            if (staged.Count == 0)
+            {
+                return logged;
+            }
+
+            // Already logged (a retry staged it again after it was logged): only its intake row is left to remove.
+            var known = staged.Where(e => _recent.ContainsKey(e.RequestId)).Select(e => e.RequestId).ToList();
+            if (known.Count > 0 && (await _store.FindLoggedAsync(Tenant, known)).Count == 0 && known.Count == staged.Count)
+            {
+                // Nothing could be removed: stop rather than read the same rows forever.
+                return logged;
+            }
+
+            var fresh = staged.Where(e => !_recent.ContainsKey(e.RequestId)).ToList();
+            if (fresh.Count > 0)
+            {
+                await EnqueueAsync(fresh, staged: true);
+                logged += fresh.Count;
+            }
+
+            if (staged.Count < _options.MaxBatchSize)
+            {
+                return logged;
+            }
+        }
+    }
+
+    private Task<IReadOnlyList<long>> EnqueueAsync(IReadOnlyList<AuditEvent> auditEvents, bool staged)
     {
         ArgumentNullException.ThrowIfNull(auditEvents);
         var waits = new Task<long>[auditEvents.Count];
@@ -105,11 +156,12 @@ public sealed partial class AuditLogGrain(
             }
             else if (_pendingById.TryGetValue(auditEvent.RequestId, out var queued))
             {
+                queued.Staged |= staged;
                 waits[i] = queued.Completion.Task;
             }
             else
             {
-                var pending = new Pending(AuditLeaf.Normalize(auditEvent));
+                var pending = new Pending(AuditLeaf.Normalize(auditEvent)) { Staged = staged };
                 _pending.Add(pending);
                 _pendingById.Add(auditEvent.RequestId, pending);
                 waits[i] = pending.Completion.Task;
@@ -297,7 +349,8 @@ public sealed partial class AuditLogGrain(
 
         try
         {
-            await _store.AppendAsync(Tenant, entries);
+            var staged = batch.Where(p => p.Staged).Select(p => p.Event.RequestId).ToList();
+            await _store.AppendAsync(Tenant, entries, staged);
         }
         catch (PostgresException ex) when (retryAfterReload && ex.SqlState is PostgresErrorCodes.UniqueViolation)
         {
@@ -305,11 +358,13 @@ public sealed partial class AuditLogGrain(
             // first: reload what is stored, then write only what is still missing, at the positions after it.
             LogReloadingAfterConflict(logger, Tenant, ex.ConstraintName);
             await LoadAsync(CancellationToken.None);
+            var logged = await _store.FindLoggedAsync(Tenant, batch.ConvertAll(p => p.Event.RequestId));
             var missing = new List<Pending>();
             foreach (var pending in batch)
             {
-                if (_recent.TryGetValue(pending.Event.RequestId, out var stored))
+                if (logged.TryGetValue(pending.Event.RequestId, out var stored))
                 {
+                    Remember(pending.Event.RequestId, stored, time.GetUtcNow());
                     Complete(pending, stored);
                 }
                 else
@@ -441,5 +496,8 @@ public sealed partial class AuditLogGrain(
         public AuditEvent Event { get; } = auditEvent;
 
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Whether the event waits in the intake, to be removed from there when it is logged.</summary>
+        public bool Staged { get; set; }
     }
 }

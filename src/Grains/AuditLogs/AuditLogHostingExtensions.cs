@@ -22,6 +22,8 @@ public static class AuditLogHostingExtensions
         builder.Services.AddSingleton(masterKey);
         builder.Services.AddSingleton<AuditSigner>();
         builder.Services.AddSingleton<AuditWitness>();
+        builder.Services.AddSingleton<AuditIntake>();
+        builder.Services.AddHostedService<AuditIntakeSweeper>();
         return builder;
     }
 }

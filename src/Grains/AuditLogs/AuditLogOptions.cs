@@ -20,6 +20,20 @@ public sealed class AuditLogOptions
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00", ErrorMessage = "must be a time span from 00:00:10 to 1.00:00:00.")]
     public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often each control silo looks for events that waited in the audit intake longer than
+    /// <see cref="IntakeGrace"/>, and has their logs take them.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "must be a time span from 00:00:00.1 to 01:00:00.")]
+    public TimeSpan IntakeSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a staged event is left to the gateway that staged it (which hands it to its log within milliseconds)
+    /// before the sweeper takes it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "must be a time span from 00:00:00 to 01:00:00.")]
+    public TimeSpan IntakeGrace { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a log with a retention period looks for expired segments to prune (at least a minute).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00", ErrorMessage = "must be a time span from 00:01:00 to 7.00:00:00.")]
     public TimeSpan RetentionCheckInterval { get; set; } = TimeSpan.FromHours(1);

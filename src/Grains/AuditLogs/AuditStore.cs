@@ -15,11 +15,72 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
         "seq, request_id, occurred_at, subject, client_id, source_address, action, scopes, decision, rule, reason, target, device, silo, model, "
         + "cost_micros, status, outcome, request_sha256, response_sha256, request_body, response_body, leaf_hash";
 
-    /// <summary>Writes a batch of normalized events at their positions, with their leaf hashes, in one statement.</summary>
-    public async Task AppendAsync(string tenant, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes a batch of normalized events at their positions, with their leaf hashes, in one statement. The request
+    /// ids in <paramref name="staged"/> are removed from the intake in the same transaction: once logged, never
+    /// staged too, and never staged and lost.
+    /// </summary>
+    public async Task AppendAsync(
+        string tenant, IReadOnlyList<AuditEntry> entries, IReadOnlyCollection<string>? staged = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (staged is not { Count: > 0 })
+        {
+            await CopyAsync(connection, tenant, entries, cancellationToken);
+            return;
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await CopyAsync(connection, tenant, entries, cancellationToken);
+        await using (var unstage = new NpgsqlCommand(
+            "DELETE FROM outpost_audit_intake WHERE tenant_id = $1 AND request_id = ANY($2)", connection, transaction))
+        {
+            unstage.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            unstage.Parameters.Add(new NpgsqlParameter { Value = staged.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            await unstage.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Which of <paramref name="requestIds"/> the tenant's log already holds, with their positions; removes those from
+    /// the intake, where a retry may have staged them again.
+    /// </summary>
+    public async Task<Dictionary<string, long>> FindLoggedAsync(
+        string tenant, IReadOnlyCollection<string> requestIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requestIds);
+        var ids = requestIds.ToArray();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var logged = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var find = new NpgsqlCommand(
+            "SELECT request_id, seq FROM outpost_audit_events WHERE tenant_id = $1 AND request_id = ANY($2)", connection))
+        {
+            find.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            find.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                logged[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        if (logged.Count > 0)
+        {
+            await using var unstage = new NpgsqlCommand(
+                "DELETE FROM outpost_audit_intake WHERE tenant_id = $1 AND request_id = ANY($2)", connection);
+            unstage.Parameters.Add(new NpgsqlParameter { Value = tenant });
+            unstage.Parameters.Add(new NpgsqlParameter { Value = logged.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            await unstage.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return logged;
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection connection, string tenant, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
         await using var importer = await connection.BeginBinaryImportAsync(
             $"COPY outpost_audit_events (tenant_id, {EventColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var entry in entries)

@@ -386,6 +386,11 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
 
     private async Task<Dictionary<string, object>?> ReadRowAsync(string requestId)
     {
+        if (await AuditRows.EnsureLoggedAsync(Cluster, requestId) is null)
+        {
+            return null;
+        }
+
         await using var connection = new NpgsqlConnection(Cluster.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT * FROM outpost_audit_events WHERE request_id = @id", connection);

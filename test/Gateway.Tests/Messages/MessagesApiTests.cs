@@ -129,6 +129,7 @@ public sealed class MessagesApiTests(MessagesClusterFixture fixture) : IClassFix
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("message_stop", Encoding.UTF8.GetString(streamed), StringComparison.Ordinal);
         var requestId = response.Headers.GetValues("X-Request-Id").Single();
+        Assert.Equal(Tenant, await Outpost.Testing.AuditLogs.AuditRows.EnsureLoggedAsync(fixture.Cluster, requestId));
         await using var data = Npgsql.NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
         await using var command = data.CreateCommand(
             "SELECT tenant_id, action, model, target, status, request_sha256, response_sha256 FROM outpost_audit_events WHERE request_id = @id");

@@ -20,6 +20,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0005_outpost_spend",
         "0006_outpost_audit",
         "0007_outpost_app_role",
+        "0008_outpost_audit_intake",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -31,6 +32,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "orleansstorage",
         "outpost_audit_checkpoints",
         "outpost_audit_events",
+        "outpost_audit_intake",
         "outpost_audit_keys",
         "outpost_audit_prunes",
         "outpost_audit_settings",
@@ -201,7 +203,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1", "2", "4", "5", "6", "7"], versions);
+        Assert.Equal(["1", "2", "4", "5", "6", "7", "8"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);
