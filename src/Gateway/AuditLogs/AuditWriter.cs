@@ -5,16 +5,28 @@ using Outpost.Grains.AuditLogs;
 namespace Outpost.Gateway.AuditLogs;
 
 /// <summary>
-/// Makes each request's audit event durable before its response goes out, with one round trip to PostgreSQL: events
-/// are staged in the audit intake (<see cref="AuditIntake"/>), all that arrive while a write is in flight together in
-/// the next, whatever their tenants. Only then is each event handed to its tenant's AuditLog grain, off the request's
-/// path, coalesced per tenant and retried while the grain moves; the grain logs it and takes it out of the intake. If
-/// the hand-over fails for good, the event stays staged and a control silo's sweeper logs it.
+/// Makes each request's audit event durable before its response goes out. Per tenant, one write is in flight at a time
+/// and the events that arrive meanwhile go together in the next; the recent size of those batches (a moving average,
+/// since a busy tenant's batches alternate between the few that arrived first and the many that waited) picks the
+/// path:
+/// <list type="bullet">
+/// <item>A small batch (a lightly loaded tenant, where latency is what counts) is staged in the audit intake
+/// (<see cref="AuditIntake"/>) with one round trip to PostgreSQL and no control silo on the way. Only then is it handed
+/// to the tenant's AuditLog grain, off the request's path, retried while the grain moves; the grain logs it and takes
+/// it out of the intake. If the hand-over fails for good, the events stay staged and a control silo's sweeper logs
+/// them.</item>
+/// <item>A large batch (a busy tenant, where each event's cost is what counts and the wait for the batch outweighs a
+/// hop) goes straight to the grain and is written once, not staged and then logged. If that call fails, the batch is
+/// staged instead.</item>
+/// </list>
 /// </summary>
 public sealed partial class AuditWriter(AuditIntake intake, IClusterClient cluster, ILogger<AuditWriter> logger)
 {
-    /// <summary>The most events in one intake write or one grain call.</summary>
+    /// <summary>The most events in one write or one grain call.</summary>
     public const int MaxBatch = 1024;
+
+    /// <summary>The average batch size from which a tenant's batches go straight to the grain, not through the intake.</summary>
+    public const int DirectBatch = 8;
 
     // Staging holds responses back, so it gives up sooner than the hand-over, which holds nothing.
     private static readonly TimeSpan[] StageRetryDelays =
@@ -28,48 +40,65 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
         TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5),
     ];
 
-    private readonly Batcher<(string Tenant, AuditEvent Event)> _staging = new();
-    private readonly ConcurrentDictionary<string, Batcher<AuditEvent>> _handOvers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TenantPipeline> _tenants = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Completes once the event is durable (staged; its log takes it moments later); throws when it could not be made
-    /// durable.
+    /// Completes once the event is durable (logged, or staged for its log to take moments later); throws when it
+    /// could not be made durable.
     /// </summary>
     public Task AppendAsync(string tenant, AuditEvent auditEvent)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
+        var pipeline = _tenants.GetOrAdd(tenant, static t => new TenantPipeline(t));
 
-        // As stored: PostgreSQL's JSON cannot hold a NUL character, and the log keeps microseconds.
-        return _staging.AddAsync((tenant, AuditLeaf.Normalize(auditEvent)), StageAsync);
+        // As stored: PostgreSQL's text cannot hold a NUL character, and the log keeps microseconds.
+        return pipeline.Writes.AddAsync(AuditLeaf.Normalize(auditEvent), events => WriteAsync(pipeline, events));
     }
 
-    private async Task StageAsync(List<(string Tenant, AuditEvent Event)> batch)
+    private async Task WriteAsync(TenantPipeline pipeline, List<AuditEvent> events)
     {
+        // Only this tenant's single sender touches its average.
+        pipeline.AverageBatch = (pipeline.AverageBatch * 3 + events.Count) / 4;
+        if (pipeline.AverageBatch >= DirectBatch)
+        {
+            try
+            {
+                await cluster.GetGrain<IAuditLogGrain>(pipeline.Tenant).AppendBatchAsync(events);
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Perhaps written after all: the log drops a request id it already holds when the staged copy reaches it.
+                LogDirectWriteFailed(logger, ex, pipeline.Tenant, events.Count);
+            }
+        }
+
+        await StageAsync(pipeline.Tenant, events);
+        foreach (var auditEvent in events)
+        {
+            _ = pipeline.HandOvers.AddAsync(auditEvent, staged => HandOverAsync(pipeline.Tenant, staged));
+        }
+    }
+
+    private async Task StageAsync(string tenant, List<AuditEvent> events)
+    {
+        var rows = events.ConvertAll(auditEvent => (tenant, auditEvent));
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await intake.StageAsync(batch);
-                break;
+                await intake.StageAsync(rows);
+                return;
             }
             catch (Exception ex) when (attempt < StageRetryDelays.Length && IsTransient(ex))
             {
-                LogStageRetried(logger, ex, batch.Count, attempt + 1);
+                LogStageRetried(logger, ex, tenant, events.Count, attempt + 1);
                 await Task.Delay(StageRetryDelays[attempt]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                LogStageFailed(logger, ex, batch.Count);
+                LogStageFailed(logger, ex, tenant, events.Count);
                 throw;
-            }
-        }
-
-        foreach (var group in batch.GroupBy(item => item.Tenant, StringComparer.Ordinal))
-        {
-            var handOver = _handOvers.GetOrAdd(group.Key, static _ => new Batcher<AuditEvent>());
-            foreach (var (tenant, auditEvent) in group)
-            {
-                _ = handOver.AddAsync(auditEvent, events => HandOverAsync(tenant, events));
             }
         }
     }
@@ -99,6 +128,17 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
 
     // A connection that broke or a server that is restarting may pass; a rejected statement will not.
     private static bool IsTransient(Exception ex) => ex is NpgsqlException { IsTransient: true } or TimeoutException;
+
+    private sealed class TenantPipeline(string tenant)
+    {
+        public string Tenant { get; } = tenant;
+
+        public Batcher<AuditEvent> Writes { get; } = new();
+
+        public Batcher<AuditEvent> HandOvers { get; } = new();
+
+        public double AverageBatch { get; set; }
+    }
 
     /// <summary>
     /// Coalesces: while one batch is being sent, the items that arrive queue up and go together in the next one. Each
@@ -166,12 +206,16 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
     }
 
     [LoggerMessage(EventId = 60, EventName = "AuditStageRetried", Level = LogLevel.Warning,
-        Message = "Staging {Count} audit events failed (attempt {Attempt}); retrying")]
-    private static partial void LogStageRetried(ILogger logger, Exception exception, int count, int attempt);
+        Message = "Staging {Count} audit events of tenant {TenantId} failed (attempt {Attempt}); retrying")]
+    private static partial void LogStageRetried(ILogger logger, Exception exception, string tenantId, int count, int attempt);
 
     [LoggerMessage(EventId = 61, EventName = "AuditStageFailed", Level = LogLevel.Error,
-        Message = "Staging {Count} audit events failed for good; their responses are withheld")]
-    private static partial void LogStageFailed(ILogger logger, Exception exception, int count);
+        Message = "Staging {Count} audit events of tenant {TenantId} failed for good; their responses are withheld")]
+    private static partial void LogStageFailed(ILogger logger, Exception exception, string tenantId, int count);
+
+    [LoggerMessage(EventId = 65, EventName = "AuditDirectWriteFailed", Level = LogLevel.Warning,
+        Message = "Writing {Count} audit events of tenant {TenantId} to their log failed; staging them instead")]
+    private static partial void LogDirectWriteFailed(ILogger logger, Exception exception, string tenantId, int count);
 
     [LoggerMessage(EventId = 63, EventName = "AuditHandOverRetried", Level = LogLevel.Debug,
         Message = "Handing {Count} staged audit events of tenant {TenantId} to their log failed (attempt {Attempt}); retrying")]

@@ -12,6 +12,9 @@ namespace Outpost.Grains.AuditLogs;
 /// </summary>
 public sealed class AuditIntake(NpgsqlDataSource dataSource)
 {
+    /// <summary>The smallest batch staged with COPY rather than one INSERT.</summary>
+    public const int CopyThreshold = 32;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -32,7 +35,7 @@ public sealed class AuditIntake(NpgsqlDataSource dataSource)
 
         var tenants = new string[events.Count];
         var ids = new string[events.Count];
-        var bodies = new string[events.Count];
+        var bodies = new byte[events.Count][];
         for (var i = 0; i < events.Count; i++)
         {
             tenants[i] = events[i].Tenant;
@@ -40,26 +43,56 @@ public sealed class AuditIntake(NpgsqlDataSource dataSource)
             bodies[i] = Serialize(events[i].Event);
         }
 
+        if (events.Count >= CopyThreshold)
+        {
+            try
+            {
+                await CopyAsync(tenants, ids, bodies, cancellationToken);
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation)
+            {
+                // A retry of a batch that was stored after all: the insert below skips what is there.
+            }
+        }
+
         await using var command = dataSource.CreateCommand(
-            "INSERT INTO outpost_audit_intake (tenant_id, request_id, event) SELECT t, r, e::jsonb FROM unnest($1, $2, $3) AS s(t, r, e) ON CONFLICT DO NOTHING");
+            "INSERT INTO outpost_audit_intake (tenant_id, request_id, event) SELECT * FROM unnest($1, $2, $3) ON CONFLICT DO NOTHING");
         command.Parameters.Add(new NpgsqlParameter { Value = tenants, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = bodies, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = bodies, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // COPY costs one more round trip than an INSERT but far less per row, so it pays only for larger batches.
+    private async Task CopyAsync(string[] tenants, string[] ids, byte[][] bodies, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var importer = await connection.BeginBinaryImportAsync(
+            "COPY outpost_audit_intake (tenant_id, request_id, event) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        for (var i = 0; i < tenants.Length; i++)
+        {
+            await importer.StartRowAsync(cancellationToken);
+            await importer.WriteAsync(tenants[i], NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(ids[i], NpgsqlDbType.Text, cancellationToken);
+            await importer.WriteAsync(bodies[i], NpgsqlDbType.Bytea, cancellationToken);
+        }
+
+        await importer.CompleteAsync(cancellationToken);
     }
 
     /// <summary>Up to <paramref name="maxCount"/> of the tenant's staged events, oldest first.</summary>
     public async Task<IReadOnlyList<AuditEvent>> ReadAsync(string tenant, int maxCount, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT event::text FROM outpost_audit_intake WHERE tenant_id = $1 ORDER BY staged_at, request_id LIMIT $2");
+            "SELECT event FROM outpost_audit_intake WHERE tenant_id = $1 ORDER BY staged_at, request_id LIMIT $2");
         command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         command.Parameters.Add(new NpgsqlParameter { Value = maxCount });
         var events = new List<AuditEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(Deserialize(reader.GetString(0)));
+            events.Add(Deserialize((byte[])reader[0]));
         }
 
         return events;
@@ -89,10 +122,10 @@ public sealed class AuditIntake(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>The intake's JSON for an event: snake_case members, digests and bodies in base64.</summary>
-    public static string Serialize(AuditEvent auditEvent) => JsonSerializer.Serialize(auditEvent, Json);
+    /// <summary>The intake's UTF-8 JSON for an event: snake_case members, digests and bodies in base64.</summary>
+    public static byte[] Serialize(AuditEvent auditEvent) => JsonSerializer.SerializeToUtf8Bytes(auditEvent, Json);
 
     /// <summary>An event back from the intake's JSON.</summary>
-    public static AuditEvent Deserialize(string json) =>
+    public static AuditEvent Deserialize(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<AuditEvent>(json, Json) ?? throw new JsonException("A staged audit event is null.");
 }

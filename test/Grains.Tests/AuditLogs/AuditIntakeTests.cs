@@ -132,7 +132,7 @@ public sealed class AuditIntakeTests(OutpostClusterFixture fixture)
 
     // The services' role may add to the intake and remove what is logged, nothing else.
     [Theory]
-    [InlineData("UPDATE outpost_audit_intake SET event = '{}' WHERE tenant_id = @t", "permission denied")]
+    [InlineData("UPDATE outpost_audit_intake SET event = ''::bytea WHERE tenant_id = @t", "permission denied")]
     [InlineData("DELETE FROM outpost_audit_intake WHERE tenant_id = @t", "not logged yet")]
     [InlineData("TRUNCATE outpost_audit_intake", "permission denied")]
     public async Task Change_ThroughTheServicesRole_BeforeTheEventIsLogged_IsRefused(string sql, string refusal)
@@ -142,7 +142,7 @@ public sealed class AuditIntakeTests(OutpostClusterFixture fixture)
 
     // The owner holds every privilege; the triggers (enabled ALWAYS) still refuse.
     [Theory]
-    [InlineData("UPDATE outpost_audit_intake SET event = '{}' WHERE tenant_id = @t", "append-only")]
+    [InlineData("UPDATE outpost_audit_intake SET event = ''::bytea WHERE tenant_id = @t", "append-only")]
     [InlineData("DELETE FROM outpost_audit_intake WHERE tenant_id = @t", "not logged yet")]
     [InlineData("TRUNCATE outpost_audit_intake", "append-only")]
     public async Task Change_AsTheTablesOwner_BeforeTheEventIsLogged_IsRefusedByTheTriggers(string sql, string refusal)
