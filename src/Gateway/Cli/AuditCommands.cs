@@ -31,6 +31,12 @@ internal static class AuditCommands
                 $"tenant {result.Tenant}: {result.EventsChecked} events and {result.CheckpointsChecked} checkpoints checked"
                 + (witnessed is null ? "" : $", {result.WitnessedChecked} witnessed checkpoints")
                 + $" (tree size {result.TreeSize}, {result.PrunedSize} pruned)");
+            if (result.StagedEvents > 0)
+            {
+                // Durable, but not in the tree yet: the cluster logs them within seconds (or when it is next up).
+                await context.Output.WriteLineAsync($"{result.StagedEvents} events staged in the intake, not logged yet, so not checked");
+            }
+
             if (result.FirstProblem is { } problem)
             {
                 await context.Output.WriteLineAsync($"INVALID ({problem.Kind}): {problem.Detail}");

@@ -11,7 +11,8 @@ public sealed record AuditVerificationResponse(
     long PrunedSize,
     long TreeSize,
     AuditCheckpointResponse? LatestCheckpoint,
-    AuditProblem? FirstProblem)
+    AuditProblem? FirstProblem,
+    long StagedEvents)
 {
     public static AuditVerificationResponse From(AuditVerification verification)
     {
@@ -24,6 +25,7 @@ public sealed record AuditVerificationResponse(
             verification.PrunedSize,
             verification.TreeSize,
             verification.LatestCheckpoint is { } latest ? AuditCheckpointResponse.From(latest) : null,
-            verification.FirstProblem);
+            verification.FirstProblem,
+            verification.StagedEvents);
     }
 }

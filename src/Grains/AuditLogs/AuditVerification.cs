@@ -10,6 +10,9 @@ namespace Outpost.Grains.AuditLogs;
 /// <param name="LatestCheckpoint">The latest checkpoint that was checked.</param>
 /// <param name="FirstProblem">The first inconsistency found, or null.</param>
 /// <param name="WitnessedChecked">How many witnessed checkpoints (from outside the database) were checked against the log.</param>
+/// <param name="StagedEvents">
+/// How many of the tenant's events waited in the audit intake, durable but not yet logged, so not yet checked.
+/// </param>
 public sealed record AuditVerification(
     string Tenant,
     bool Valid,
@@ -19,7 +22,8 @@ public sealed record AuditVerification(
     long TreeSize,
     AuditCheckpoint? LatestCheckpoint,
     AuditProblem? FirstProblem,
-    int WitnessedChecked = 0);
+    int WitnessedChecked = 0,
+    long StagedEvents = 0);
 
 /// <summary>What verification found wrong, and where.</summary>
 /// <param name="Kind">

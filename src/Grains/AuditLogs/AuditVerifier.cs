@@ -71,8 +71,11 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         // Stored and witnessed checkpoints are checked alike, in size order; a witnessed one names itself when it fails.
         var checkpoints = storedCheckpoints.Concat(fromWitness).OrderBy(c => c.TreeSize).ToList();
 
+        // Read first: an event staged now is logged after this reading, so it is either counted here or checked below.
+        var staged = await new AuditIntake(dataSource).CountAsync(tenant, cancellationToken);
+
         AuditVerification Result(AuditProblem? problem) =>
-            new(tenant, problem is null, eventsChecked, checkpointsChecked, prunedSize, tree.Size, latest, problem, fromWitness.Count);
+            new(tenant, problem is null, eventsChecked, checkpointsChecked, prunedSize, tree.Size, latest, problem, fromWitness.Count, staged);
 
         foreach (var checkpoint in checkpoints)
         {
