@@ -14,6 +14,7 @@ public static class AuditExtensions
         builder.Services.AddSingleton<AuditSigner>();
         builder.Services.AddSingleton<AuditSettingsCache>();
         builder.Services.AddSingleton<AuditIntake>();
+        builder.Services.AddSingleton<AuditMetrics>();
         builder.Services.AddSingleton<AuditWriter>();
         return builder;
     }

@@ -16,17 +16,23 @@ namespace Outpost.Gateway.AuditLogs;
 /// it out of the intake. If the hand-over fails for good, the events stay staged and a control silo's sweeper logs
 /// them.</item>
 /// <item>A large batch (a busy tenant, where each event's cost is what counts and the wait for the batch outweighs a
-/// hop) goes straight to the grain and is written once, not staged and then logged. If that call fails, the batch is
-/// staged instead.</item>
+/// hop) goes straight to the grain and is written once, not staged and then logged. If that call fails or takes longer
+/// than <see cref="DirectWriteTimeout"/>, the batch is staged instead.</item>
 /// </list>
 /// </summary>
-public sealed partial class AuditWriter(AuditIntake intake, IClusterClient cluster, ILogger<AuditWriter> logger)
+public sealed partial class AuditWriter(AuditIntake intake, IClusterClient cluster, AuditMetrics metrics, ILogger<AuditWriter> logger)
 {
     /// <summary>The most events in one write or one grain call.</summary>
     public const int MaxBatch = 1024;
 
     /// <summary>The average batch size from which a tenant's batches go straight to the grain, not through the intake.</summary>
     public const int DirectBatch = 8;
+
+    /// <summary>
+    /// How long a direct write may take before the batch is staged instead: a grain whose silo died answers only when
+    /// the cluster has noticed, and meanwhile the tenant's requests would wait.
+    /// </summary>
+    public static readonly TimeSpan DirectWriteTimeout = TimeSpan.FromSeconds(2);
 
     // Staging holds responses back, so it gives up sooner than the hand-over, which holds nothing.
     private static readonly TimeSpan[] StageRetryDelays =
@@ -63,17 +69,20 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
         {
             try
             {
-                await cluster.GetGrain<IAuditLogGrain>(pipeline.Tenant).AppendBatchAsync(events);
+                await cluster.GetGrain<IAuditLogGrain>(pipeline.Tenant).AppendBatchAsync(events).WaitAsync(DirectWriteTimeout);
+                metrics.Durable("direct", events.Count);
                 return;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Perhaps written after all: the log drops a request id it already holds when the staged copy reaches it.
                 LogDirectWriteFailed(logger, ex, pipeline.Tenant, events.Count);
+                metrics.FellBack(events.Count);
             }
         }
 
         await StageAsync(pipeline.Tenant, events);
+        metrics.Durable("staged", events.Count);
         foreach (var auditEvent in events)
         {
             _ = pipeline.HandOvers.AddAsync(auditEvent, staged => HandOverAsync(pipeline.Tenant, staged));
@@ -121,6 +130,7 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
             {
                 // Still durable in the intake: the sweeper logs it.
                 LogHandOverFailed(logger, ex, tenant, events.Count);
+                metrics.Abandoned(events.Count);
                 return;
             }
         }

@@ -1,9 +1,13 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
+using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Identity;
+using Outpost.Grains.AuditLogs;
 using Outpost.Testing.AuditLogs;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.PostgreSql;
@@ -14,8 +18,28 @@ namespace Outpost.Gateway.Tests.AuditLogs;
 /// <summary>A control silo dies under load; every answered request still has exactly one durable audit event.</summary>
 public sealed class AuditDurabilityTests(PostgreSqlFixture postgres) : IClassFixture<PostgreSqlFixture>
 {
+    // Many lightly loaded tenants: their events are staged, and handed to logs some of which die.
     [Fact]
     public async Task ControlSiloKilledUnderLoad_EveryAnsweredRequestHasItsEvent_AndRequestIdsAreUnique()
+    {
+        var paths = await KillUnderLoadAsync(tenants: 24, workers: 16, logOnVictim: false);
+
+        Assert.True(paths.GetValueOrDefault("staged") > 0, "no event was staged");
+    }
+
+    // One busy tenant whose log is on the silo that dies: its batches go straight to the log until the kill, then are
+    // staged when the direct write fails or hangs.
+    [Fact]
+    public async Task ControlSiloWithABusyTenantsLogKilledUnderLoad_EveryAnsweredRequestHasItsEvent_AndRequestIdsAreUnique()
+    {
+        var paths = await KillUnderLoadAsync(tenants: 1, workers: 48, logOnVictim: true);
+
+        Assert.True(paths.GetValueOrDefault("direct") > 0, "no batch went straight to the log");
+        Assert.True(paths.GetValueOrDefault("fallback") > 0, "no direct write fell back to the intake");
+    }
+
+    // Returns how many events the gateway made durable by each path, and how many fell back from direct to staged.
+    private async Task<Dictionary<string, long>> KillUnderLoadAsync(int tenants, int workers, bool logOnVictim)
     {
         await using var cluster = await OutpostCluster.StartAsync(postgres.Server, new OutpostClusterSettings
         {
@@ -25,17 +49,64 @@ public sealed class AuditDurabilityTests(PostgreSqlFixture postgres) : IClassFix
                 ["Limits:Burst"] = "100000",
             },
         });
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        var before = (await management.GetHosts(onlyActive: true)).Keys.ToHashSet();
         var victim = await cluster.StartControlSiloProcessAsync();
-        var clients = Enumerable.Range(0, 24)
-            .Select(i => cluster.CreateHttpClient(cluster.IssueDevelopmentToken($"durable-{i}", [Scopes.SpendRead, Scopes.AuditRead])))
+        var victimAddress = (await management.GetHosts(onlyActive: true)).Keys.Single(address => !before.Contains(address));
+        var names = new List<string>();
+        for (var i = 0; names.Count < tenants && i < 400; i++)
+        {
+            var name = $"durable-{i}";
+            var log = cluster.Client.GetGrain<IAuditLogGrain>(name);
+            await log.CountAsync();
+            if (!logOnVictim || await management.GetActivationAddress(log) == victimAddress)
+            {
+                names.Add(name);
+            }
+            else
+            {
+                // Placement is random among the control silos the cluster knows; the new one becomes known shortly.
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(names.Count == tenants, $"no audit log was placed on the silo about to be killed");
+        var clients = Enumerable.Range(0, Math.Max(tenants, 24))
+            .Select(i => cluster.CreateHttpClient(cluster.IssueDevelopmentToken(names[i % tenants], [Scopes.SpendRead, Scopes.AuditRead], clientId: $"client-{i}")))
             .ToList();
+        var paths = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var meters = cluster.Gateway.Services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == AuditMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var path = instrument.Name == "outpost.audit.direct_fallbacks" ? "fallback" : null;
+            foreach (var tag in tags)
+            {
+                path ??= tag.Key == "path" ? tag.Value as string : null;
+            }
+
+            if (path is not null)
+            {
+                paths.AddOrUpdate(path, value, (_, total) => total + value);
+            }
+        });
+        listener.Start();
         var answered = new ConcurrentBag<(string RequestId, HttpStatusCode Status)>();
         var unanswered = 0;
         using var stop = new CancellationTokenSource();
 
-        var load = Enumerable.Range(0, 16).Select(worker => Task.Run(async () =>
+        var load = Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
-            for (var i = worker; !stop.IsCancellationRequested; i += 16)
+            for (var i = worker; !stop.IsCancellationRequested; i += workers)
             {
                 try
                 {
@@ -90,6 +161,7 @@ public sealed class AuditDurabilityTests(PostgreSqlFixture postgres) : IClassFix
         // The verify requests' own events may still be on their way from the intake; the load's are all logged.
         Assert.DoesNotContain(ids, staged.Contains);
         Assert.Equal(0, unanswered);
+        return new Dictionary<string, long>(paths, StringComparer.Ordinal);
     }
 
     [Fact]
