@@ -9,8 +9,9 @@ namespace Outpost.Grains.AuditLogs;
 public static class AuditLogHostingExtensions
 {
     /// <summary>
-    /// What a control silo needs to host audit logs: the options, and the signer with the master key that seals the
-    /// audit key (<c>Security:MasterKeyFile</c>, the file the gateway uses too).
+    /// What a control silo needs to host audit logs: the options, the signer with the master key that seals the
+    /// audit key (<c>Security:MasterKeyFile</c>, the file the gateway uses too), the witness, and the sweeper that logs
+    /// events left waiting in the audit intake.
     /// </summary>
     public static IHostApplicationBuilder AddAuditLogs(this IHostApplicationBuilder builder)
     {
