@@ -12,17 +12,14 @@ namespace Outpost.Grains.AuditLogs;
 /// </summary>
 public sealed class AuditIntake(NpgsqlDataSource dataSource)
 {
-    /// <summary>The smallest batch staged with COPY rather than one INSERT.</summary>
-    public const int CopyThreshold = 32;
-
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        PropertyNameCaseInsensitive = false,
     };
 
     /// <summary>
-    /// Stages normalized events of any tenants with one statement; durable when it returns. Staging an event whose
+    /// Stages normalized events of any tenants with one INSERT (one round trip; the gateway stages small batches, and
+    /// large ones only when their direct write failed); durable when it returns. Staging an event whose
     /// request id is already staged for its tenant (a retry after a lost acknowledgement) changes nothing.
     /// </summary>
     public async Task StageAsync(IReadOnlyList<(string Tenant, AuditEvent Event)> events, CancellationToken cancellationToken = default)
@@ -43,42 +40,12 @@ public sealed class AuditIntake(NpgsqlDataSource dataSource)
             bodies[i] = Serialize(events[i].Event);
         }
 
-        if (events.Count >= CopyThreshold)
-        {
-            try
-            {
-                await CopyAsync(tenants, ids, bodies, cancellationToken);
-                return;
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation)
-            {
-                // A retry of a batch that was stored after all: the insert below skips what is there.
-            }
-        }
-
         await using var command = dataSource.CreateCommand(
             "INSERT INTO outpost_audit_intake (tenant_id, request_id, event) SELECT * FROM unnest($1, $2, $3) ON CONFLICT DO NOTHING");
         command.Parameters.Add(new NpgsqlParameter { Value = tenants, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = bodies, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    // COPY costs one more round trip than an INSERT but far less per row, so it pays only for larger batches.
-    private async Task CopyAsync(string[] tenants, string[] ids, byte[][] bodies, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var importer = await connection.BeginBinaryImportAsync(
-            "COPY outpost_audit_intake (tenant_id, request_id, event) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        for (var i = 0; i < tenants.Length; i++)
-        {
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(tenants[i], NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(ids[i], NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(bodies[i], NpgsqlDbType.Bytea, cancellationToken);
-        }
-
-        await importer.CompleteAsync(cancellationToken);
     }
 
     /// <summary>Up to <paramref name="maxCount"/> of the tenant's staged events, oldest first.</summary>

@@ -118,12 +118,7 @@ public sealed partial class AuditLogGrain(
 
             // Already logged (a retry staged it again after it was logged): only its intake row is left to remove.
             var known = staged.Where(e => _recent.ContainsKey(e.RequestId)).Select(e => e.RequestId).ToList();
-            if (known.Count > 0 && (await _store.FindLoggedAsync(Tenant, known)).Count == 0 && known.Count == staged.Count)
-            {
-                // Nothing could be removed: stop rather than read the same rows forever.
-                return logged;
-            }
-
+            var removed = known.Count == 0 ? 0 : (await _store.FindLoggedAsync(Tenant, known)).Count;
             var fresh = staged.Where(e => !_recent.ContainsKey(e.RequestId)).ToList();
             if (fresh.Count > 0)
             {
@@ -131,7 +126,8 @@ public sealed partial class AuditLogGrain(
                 logged += fresh.Count;
             }
 
-            if (staged.Count < _options.MaxBatchSize)
+            // A short read was the last; a full one that changed nothing would be read again forever.
+            if (staged.Count < _options.MaxBatchSize || (fresh.Count == 0 && removed == 0))
             {
                 return logged;
             }

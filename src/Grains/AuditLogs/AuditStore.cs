@@ -33,14 +33,7 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await CopyAsync(connection, tenant, entries, cancellationToken);
-        await using (var unstage = new NpgsqlCommand(
-            "DELETE FROM outpost_audit_intake WHERE tenant_id = $1 AND request_id = ANY($2)", connection, transaction))
-        {
-            unstage.Parameters.Add(new NpgsqlParameter { Value = tenant });
-            unstage.Parameters.Add(new NpgsqlParameter { Value = staged.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            await unstage.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await UnstageAsync(connection, tenant, staged, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -69,14 +62,20 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
 
         if (logged.Count > 0)
         {
-            await using var unstage = new NpgsqlCommand(
-                "DELETE FROM outpost_audit_intake WHERE tenant_id = $1 AND request_id = ANY($2)", connection);
-            unstage.Parameters.Add(new NpgsqlParameter { Value = tenant });
-            unstage.Parameters.Add(new NpgsqlParameter { Value = logged.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            await unstage.ExecuteNonQueryAsync(cancellationToken);
+            await UnstageAsync(connection, tenant, logged.Keys, cancellationToken);
         }
 
         return logged;
+    }
+
+    // Removes logged events from the intake; its trigger undoes the statement if any of them is not logged.
+    private static async Task UnstageAsync(
+        NpgsqlConnection connection, string tenant, IEnumerable<string> requestIds, CancellationToken cancellationToken)
+    {
+        await using var unstage = new NpgsqlCommand("DELETE FROM outpost_audit_intake WHERE tenant_id = $1 AND request_id = ANY($2)", connection);
+        unstage.Parameters.Add(new NpgsqlParameter { Value = tenant });
+        unstage.Parameters.Add(new NpgsqlParameter { Value = requestIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await unstage.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task CopyAsync(NpgsqlConnection connection, string tenant, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)

@@ -12,6 +12,7 @@ namespace Outpost.Grains.AuditLogs;
 public sealed class AuditVerifier(NpgsqlDataSource dataSource)
 {
     private readonly AuditStore _store = new(dataSource);
+    private readonly AuditIntake _intake = new(dataSource);
 
     /// <summary>
     /// Verifies <paramref name="tenant"/>'s log. <paramref name="logSize"/>, when given, asks the AuditLog grain how many
@@ -72,7 +73,7 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         var checkpoints = storedCheckpoints.Concat(fromWitness).OrderBy(c => c.TreeSize).ToList();
 
         // Read first: an event staged now is logged after this reading, so it is either counted here or checked below.
-        var staged = await new AuditIntake(dataSource).CountAsync(tenant, cancellationToken);
+        var staged = await _intake.CountAsync(tenant, cancellationToken);
 
         AuditVerification Result(AuditProblem? problem) =>
             new(tenant, problem is null, eventsChecked, checkpointsChecked, prunedSize, tree.Size, latest, problem, fromWitness.Count, staged);

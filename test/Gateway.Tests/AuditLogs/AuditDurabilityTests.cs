@@ -70,7 +70,7 @@ public sealed class AuditDurabilityTests(PostgreSqlFixture postgres) : IClassFix
             }
         }
 
-        Assert.True(names.Count == tenants, $"no audit log was placed on the silo about to be killed");
+        Assert.True(names.Count == tenants, "no audit log was placed on the silo about to be killed");
         var clients = Enumerable.Range(0, Math.Max(tenants, 24))
             .Select(i => cluster.CreateHttpClient(cluster.IssueDevelopmentToken(names[i % tenants], [Scopes.SpendRead, Scopes.AuditRead], clientId: $"client-{i}")))
             .ToList();
