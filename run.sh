@@ -84,7 +84,7 @@ trap cleanup INT TERM EXIT
 
 echo "run.sh: building ($configuration)..."
 : >"$data_dir/logs/build.log"
-for project in Silo EdgeSilo Gateway; do
+for project in Silo EdgeSilo Gateway Admin; do
   dotnet build "$here/src/$project" -c "$configuration" -nologo -clp:ErrorsOnly -v:quiet >>"$data_dir/logs/build.log" 2>&1 \
     || { cat "$data_dir/logs/build.log" >&2; die "build failed (log: $data_dir/logs/build.log)"; }
 done
@@ -106,7 +106,7 @@ export Security__AccessTokenLifetime=12:00:00
 export Diagnostics__ServerTiming="${Diagnostics__ServerTiming:-true}"
 
 # The dev tenant and its clients are created once and kept in the data directory; tokens are issued on every start.
-outpost() { dotnet "$(bin Gateway)" "$@"; }
+outpost() { dotnet "$here/src/Admin/bin/$configuration/net10.0/outpost.dll" "$@"; }
 dev_client() {
   local tenant=$1 name=$2 scopes=$3 file="$data_dir/$2.client"
   if [[ ! -s "$file" ]]; then

@@ -1,14 +1,14 @@
-using Outpost.Gateway.Cli;
 using Outpost.Gateway.Extensions;
+using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Hosting;
-
-if (AdminCli.IsCommand(args))
-{
-    return await AdminCli.RunAsync(args);
-}
 
 return await OutpostProcess.RunAsync("outpost-gateway", async () =>
 {
+    if (GatewayArguments.Problem(args) is { } problem)
+    {
+        throw new StartupConfigurationException(problem);
+    }
+
     var builder = WebApplication.CreateBuilder(args);
     builder.AddOutpostDefaults();
     builder.AddGateway();

@@ -1,5 +1,5 @@
-using Outpost.Gateway.Identity;
-using Outpost.Grains.AuditLogs;
+using Outpost.AuditLog;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.AuditLogs;
 
@@ -9,11 +9,8 @@ public static class AuditExtensions
     public static WebApplicationBuilder AddAuditing(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton<AuditStore>();
-        builder.Services.AddSingleton<AuditVerifier>();
-        builder.Services.AddSingleton<AuditSigner>();
+        builder.AddAuditLogStorage();
         builder.Services.AddSingleton<AuditSettingsCache>();
-        builder.Services.AddSingleton<AuditIntake>();
         builder.Services.AddSingleton<AuditMetrics>();
         builder.Services.AddSingleton<AuditWriter>();
         return builder;

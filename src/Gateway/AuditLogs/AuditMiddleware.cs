@@ -5,10 +5,10 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authorization;
 using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
 using Outpost.Gateway.Routing;
 using Outpost.Gateway.Spending;
 using Outpost.Grains.AuditLogs;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.AuditLogs;
 

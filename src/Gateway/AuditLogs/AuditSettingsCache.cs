@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Outpost.Grains.AuditLogs;
+using Outpost.AuditLog.Storage;
 
 namespace Outpost.Gateway.AuditLogs;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using Outpost.AuditLog.Storage;
 using Outpost.Grains.AuditLogs;
 
 namespace Outpost.Gateway.AuditLogs;

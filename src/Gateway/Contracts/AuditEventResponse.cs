@@ -1,3 +1,5 @@
+using Outpost.Grains.AuditLogs;
+
 namespace Outpost.Gateway.Contracts;
 
 /// <summary>An audit event as the API shows it; hashes and bodies in base64, digests in hex.</summary>
@@ -26,7 +28,7 @@ public sealed record AuditEventResponse(
     string? ResponseBody,
     string LeafHash)
 {
-    public static AuditEventResponse From(Outpost.Grains.AuditLogs.AuditEntry entry)
+    public static AuditEventResponse From(AuditEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var e = entry.Event;

@@ -1,4 +1,4 @@
-using Outpost.Grains.AuditLogs;
+using Outpost.AuditLog.Verification;
 
 namespace Outpost.Gateway.Contracts;
 

@@ -2,8 +2,10 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
-using Outpost.Gateway.Identity.Contracts;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
+using Outpost.Identity.SigningKeys;
+using Outpost.Identity.Tenants;
 
 namespace Outpost.Gateway.Endpoints;
 

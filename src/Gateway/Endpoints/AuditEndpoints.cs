@@ -5,12 +5,16 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Outpost.AuditLog.Signing;
+using Outpost.AuditLog.Storage;
+using Outpost.AuditLog.Verification;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
 using Outpost.Grains.AuditLogs;
+using Outpost.Identity;
+using Outpost.Identity.Tenants;
 
 namespace Outpost.Gateway.Endpoints;
 

@@ -1,11 +1,11 @@
+using Outpost.Identity.Tenants;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
-using System.Security.Claims;
-using Outpost.Gateway.Identity;
-using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
 using Outpost.Grains.EdgeDevices;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.Endpoints;
 
@@ -25,14 +25,14 @@ public static class DevicesEndpoints
     }
 
     public static async Task<Ok<ListResponse<DeviceResponse>>> ListDevicesAsync(
-        IClusterClient cluster, IDeviceAssignments assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
+        IClusterClient cluster, DeviceAssignmentStore assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var devices = await VisibleDevicesAsync(cluster, assignments, user, cancellationToken);
         return TypedResults.Ok(new ListResponse<DeviceResponse>(devices.Select(ToResponse).ToList()));
     }
 
     public static async Task<Results<Ok<DeviceResponse>, ProblemHttpResult>> GetDeviceAsync(
-        string deviceId, IClusterClient cluster, IDeviceAssignments assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
+        string deviceId, IClusterClient cluster, DeviceAssignmentStore assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var devices = await VisibleDevicesAsync(cluster, assignments, user, cancellationToken);
         var device = devices.FirstOrDefault(d => string.Equals(d.Record.Registration.DeviceId, deviceId, StringComparison.Ordinal));
@@ -46,7 +46,7 @@ public static class DevicesEndpoints
     /// another tenant's device does not exist for them (404, never 403).
     /// </summary>
     private static async Task<IEnumerable<DeviceSummary>> VisibleDevicesAsync(
-        IClusterClient cluster, IDeviceAssignments assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
+        IClusterClient cluster, DeviceAssignmentStore assignments, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var caller = CallerContext.From(user);
         var devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
@@ -55,7 +55,7 @@ public static class DevicesEndpoints
             return devices;
         }
 
-        var owners = await assignments.LoadAsync(cancellationToken);
+        var owners = await assignments.OwnersAsync(cancellationToken);
         return devices.Where(d => !owners.TryGetValue(d.Record.Registration.DeviceId, out var owner) || owner == caller.Tenant);
     }
 

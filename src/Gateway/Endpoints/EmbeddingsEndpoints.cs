@@ -6,9 +6,9 @@ using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
 using Outpost.Gateway.Spending;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.Endpoints;
 

@@ -5,12 +5,12 @@ using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
+using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
 using Outpost.Gateway.Spending;
-using Outpost.Gateway.Routing;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Grains.Inference;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.Endpoints;
 

@@ -1,5 +1,5 @@
-using Outpost.Gateway.Identity;
 using Outpost.Gateway.Messages;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.Endpoints;
 

@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
 using Outpost.Gateway.Security;
 using Outpost.Grains.TenantQuotas;
+using Outpost.Identity;
+using Outpost.Spending;
 
 namespace Outpost.Gateway.Endpoints;
 

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
 using Outpost.Grains.TenantQuotas;
+using Outpost.Identity.Tenants;
 
 namespace Outpost.Gateway.Endpoints;
 

@@ -3,11 +3,12 @@ using Outpost.Gateway.Diagnostics;
 using Outpost.Gateway.Embeddings;
 using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
 using Outpost.Gateway.Messages;
 using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
 using Outpost.Gateway.Spending;
+using Outpost.Identity;
+using Outpost.Identity.Endpoints;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Health;
@@ -17,50 +18,22 @@ namespace Outpost.Gateway.Extensions;
 
 public static class GatewayExtensions
 {
-    /// <summary>The gateway's HTTP port when <c>Http:Port</c> is not set.</summary>
-    public const int DefaultHttpPort = 8080;
-
+    /// <summary>Every service of the gateway, feature by feature; each feature registers its own.</summary>
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        builder.UseOutpostHttpEndpoint(DefaultHttpPort);
+        builder.UseOutpostHttpEndpoint(HttpEndpointOptions.GatewayDefaultPort);
         builder.AddOutpostClusterClient();
         builder.AddOutpostAuthentication();
         builder.AddOutpostIdentity();
         builder.AddOutpostLimits();
         builder.Services.AddClientReadiness();
-        builder.AddValidatedOptions<RoutingOptions>(RoutingOptions.Section);
-        builder.AddValidatedOptions<DiagnosticsOptions>(DiagnosticsOptions.Section);
-        builder.AddValidatedOptions<EmbeddingsOptions>(EmbeddingsOptions.Section);
-        builder.AddValidatedOptions<EmbeddingCacheClientOptions>(EmbeddingCacheClientOptions.Section);
-        builder.Services.AddSingleton<IDeviceAssignments, PostgresDeviceAssignments>();
-        builder.Services.AddSingleton<DeviceCatalog>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<DeviceCatalog>());
-        builder.Services.AddSingleton<EdgeRouter>();
-        builder.Services.AddSingleton<EmbeddingCache>();
-        builder.Services.AddSingleton<EmbeddingService>();
-        builder.AddValidatedOptions<PricingOptions>(PricingOptions.Section);
-        builder.Services.AddSingleton<SpendGuard>();
-        builder.Services.AddSingleton<Outpost.Grains.TenantQuotas.SpendLedger>();
+        builder.AddGatewayDiagnostics();
+        builder.AddEdgeRouting();
+        builder.AddEmbeddings();
+        builder.AddSpending();
         builder.AddMessages();
         builder.AddAuditing();
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
-        {
-            Problems.Complete(context.ProblemDetails);
-            context.ProblemDetails.Extensions.Remove("exception");
-        });
-        builder.Services.AddExceptionHandler<ClusterExceptionHandler>();
-
-        // Unreadable bodies must reach the exception handler, which names the field, in every environment.
-        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-
-        // A caller's mistake is answered, not logged as an application error.
-        builder.Services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = context =>
-            context.Exception is BadHttpRequestException or ProblemException or InsufficientScopeException);
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
-            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
-        });
+        builder.AddProblemResponses();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using Outpost.Identity.Tenants;
 using Microsoft.Extensions.Options;
 using Outpost.Grains.EdgeDevices;
 
@@ -8,7 +9,7 @@ namespace Outpost.Gateway.Routing;
 /// call. A routing failure asks for an early refresh.
 /// </summary>
 public sealed partial class DeviceCatalog(
-    IClusterClient cluster, IDeviceAssignments assignments, IOptions<RoutingOptions> options, ILogger<DeviceCatalog> logger) : BackgroundService
+    IClusterClient cluster, DeviceAssignmentStore assignments, IOptions<RoutingOptions> options, ILogger<DeviceCatalog> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _refreshNow = new(0, 1);
@@ -122,7 +123,7 @@ public sealed partial class DeviceCatalog(
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         // Assignments first: a device must never be visible before the rule that hides it from other tenants.
-        _assignments = await assignments.LoadAsync(cancellationToken);
+        _assignments = await assignments.OwnersAsync(cancellationToken);
         _devices = await cluster.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
         _loaded.TrySetResult();
         CancelOffline(_devices);

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.SigningKeys;
+using Outpost.Identity.Tokens;
 using Outpost.ServiceDefaults.Configuration;
 
 namespace Outpost.Gateway.Security;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Tokens;
 
 namespace Outpost.Gateway.Security;
 

@@ -5,7 +5,8 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication.Certificate;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
 using Outpost.ServiceDefaults.Configuration;
 
 namespace Outpost.Gateway.Security;

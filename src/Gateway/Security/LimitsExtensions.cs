@@ -4,7 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Outpost.ServiceDefaults.Configuration;
 
 namespace Outpost.Gateway.Security;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Gateway.Errors;
+using Outpost.Identity.Tokens;
 
 namespace Outpost.Gateway.Security;
 

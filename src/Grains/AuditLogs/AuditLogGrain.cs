@@ -2,6 +2,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Concurrency;
+using Outpost.AuditLog.Merkle;
+using Outpost.AuditLog.Signing;
+using Outpost.AuditLog.Storage;
 using Outpost.Grains.Placement;
 
 namespace Outpost.Grains.AuditLogs;
@@ -27,7 +30,8 @@ namespace Outpost.Grains.AuditLogs;
 /// </summary>
 [ControlPlane, Reentrant]
 public sealed partial class AuditLogGrain(
-    NpgsqlDataSource dataSource,
+    AuditStore store,
+    AuditIntake intake,
     AuditSigner signer,
     AuditWitness witness,
     IOptions<AuditLogOptions> options,
@@ -40,8 +44,8 @@ public sealed partial class AuditLogGrain(
     /// <summary>The reminder that prunes expired segments while the log is idle.</summary>
     public const string RetentionReminderName = "audit-retention";
 
-    private readonly AuditStore _store = new(dataSource);
-    private readonly AuditIntake _intake = new(dataSource);
+    private readonly AuditStore _store = store;
+    private readonly AuditIntake _intake = intake;
     private readonly AuditLogOptions _options = options.Value;
 
     private readonly Dictionary<string, long> _recent = new(StringComparer.Ordinal);

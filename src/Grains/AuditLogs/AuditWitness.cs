@@ -1,22 +1,19 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Outpost.AuditLog.Verification;
 
 namespace Outpost.Grains.AuditLogs;
 
 /// <summary>
 /// Hands every signed checkpoint to the witnesses configured: a file (<c>Audit:WitnessFile</c>, one JSON line each)
 /// and an HTTP endpoint (<c>Audit:WitnessUrl</c>, one POST each), so that a copy of the log's history lives outside the
-/// database. A witness that fails is logged and skipped: signing never waits on it for longer than
-/// <c>Audit:WitnessTimeout</c>, and the checkpoint itself is already stored.
+/// database, each as a <see cref="WitnessRecord"/>. A witness that fails is logged and skipped: signing never waits
+/// on it for longer than <c>Audit:WitnessTimeout</c>, and the checkpoint itself is already stored.
 /// </summary>
 public sealed partial class AuditWitness : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     private readonly AuditLogOptions _options;
     private readonly ILogger<AuditWitness> _logger;
     private readonly HttpClient? _http;
@@ -38,43 +35,6 @@ public sealed partial class AuditWitness : IDisposable
         }
     }
 
-    /// <summary>The JSON a witness receives: everything needed to check the signature with the key from <c>/v1/audit/keys</c>.</summary>
-    public static string Format(AuditCheckpoint checkpoint)
-    {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        return JsonSerializer.Serialize(new
-        {
-            checkpoint.Tenant,
-            checkpoint.TreeSize,
-            RootHash = Convert.ToBase64String(checkpoint.RootHash),
-            SignedAt = checkpoint.SignedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-            checkpoint.KeyId,
-            Signature = Convert.ToBase64String(checkpoint.Signature),
-        }, Json);
-    }
-
-    /// <summary>Reads back one line of <see cref="Format"/>; throws <see cref="FormatException"/> naming what is wrong.</summary>
-    public static AuditCheckpoint Parse(string json)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            return new AuditCheckpoint(
-                root.GetProperty("tenant").GetString() ?? throw new FormatException("tenant is null."),
-                root.GetProperty("tree_size").GetInt64(),
-                Convert.FromBase64String(root.GetProperty("root_hash").GetString() ?? ""),
-                DateTimeOffset.Parse(root.GetProperty("signed_at").GetString() ?? "", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-                root.GetProperty("key_id").GetString() ?? throw new FormatException("key_id is null."),
-                Convert.FromBase64String(root.GetProperty("signature").GetString() ?? ""));
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new FormatException($"not a witnessed checkpoint ({ex.Message})", ex);
-        }
-    }
-
     public async Task PublishAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(_options.WitnessFile) && _http is null)
@@ -82,7 +42,7 @@ public sealed partial class AuditWitness : IDisposable
             return;
         }
 
-        var json = Format(checkpoint);
+        var json = WitnessRecord.Format(checkpoint);
         await Task.WhenAll(WriteFileAsync(checkpoint.Tenant, json, cancellationToken), PostAsync(checkpoint.Tenant, json, cancellationToken));
     }
 

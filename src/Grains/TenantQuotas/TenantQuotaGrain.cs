@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Outpost.Grains.Placement;
+using Outpost.Spending;
 
 namespace Outpost.Grains.TenantQuotas;
 
@@ -21,7 +21,7 @@ namespace Outpost.Grains.TenantQuotas;
 [ControlPlane]
 public sealed partial class TenantQuotaGrain(
     [PersistentState(StateNames.TenantQuota, StorageNames.Default)] IPersistentState<TenantQuotaState> state,
-    NpgsqlDataSource dataSource,
+    SpendLedger ledger,
     TimeProvider time,
     ILogger<TenantQuotaGrain> logger) : Grain, ITenantQuotaGrain, IRemindable
 {
@@ -34,7 +34,7 @@ public sealed partial class TenantQuotaGrain(
     // Timers fire a little early or late; waking just after the expiry avoids a spin of empty ticks.
     private static readonly TimeSpan ExpirySlack = TimeSpan.FromMilliseconds(50);
 
-    private readonly SpendLedger _ledger = new(dataSource);
+    private readonly SpendLedger _ledger = ledger;
     private readonly RateWindow _rates = new();
     private IGrainTimer? _expiryTimer;
 

@@ -8,6 +8,12 @@ public sealed class HttpEndpointOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Http";
 
+    /// <summary>The gateway's port when <c>Http:Port</c> is not set.</summary>
+    public const int GatewayDefaultPort = 8080;
+
+    /// <summary>The control silo's port (dashboard and health) when <c>Http:Port</c> is not set.</summary>
+    public const int ControlSiloDefaultPort = 8081;
+
     /// <summary>The address to listen on; loopback by default, because nothing is authenticated yet.</summary>
     [Required(ErrorMessage = "must be an IP address.")]
     [RegularExpression(@"^[0-9a-fA-F:.]+$", ErrorMessage = "must be an IP address.")]

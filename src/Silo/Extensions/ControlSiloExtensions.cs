@@ -1,6 +1,7 @@
 using Orleans.Dashboard;
 using Outpost.Grains.AuditLogs;
 using Outpost.Grains.Inference;
+using Outpost.Grains.TenantQuotas;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Health;
@@ -11,22 +12,20 @@ namespace Outpost.Silo.Extensions;
 
 public static class ControlSiloExtensions
 {
-    /// <summary>The HTTP port of the control silo's dashboard and health endpoints when <c>Http:Port</c> is not set.</summary>
-    public const int DefaultHttpPort = 8081;
-
     /// <summary>
     /// Adds the control-plane silo: schema migration before the silo starts, the Orleans Dashboard, and readiness
     /// that means "joined the cluster and the database answers".
     /// </summary>
     public static WebApplicationBuilder AddControlSilo(this WebApplicationBuilder builder)
     {
-        builder.UseOutpostHttpEndpoint(DefaultHttpPort);
+        builder.UseOutpostHttpEndpoint(HttpEndpointOptions.ControlSiloDefaultPort);
 
         // Hosted services start in registration order, so the schema is in place before Orleans asks for its tables.
         builder.Services.AddHostedService<SchemaMigrationService>();
         builder.AddValidatedOptions<EmbeddingCacheOptions>(EmbeddingCacheOptions.Section);
         builder.AddOutpostSilo(SiloRole.Control, silo => silo.AddDashboard());
         builder.AddAuditLogs();
+        builder.AddTenantQuotas();
         builder.Services.AddSiloReadiness();
         return builder;
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Outpost.AuditLog.Storage;
 using Outpost.Gateway.AuditLogs;
 using Outpost.Grains.AuditLogs;
 using Outpost.ServiceDefaults.Clustering;

@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using Outpost.Gateway.Identity;
 using Outpost.Grains.TenantQuotas;
+using Outpost.Identity;
 using Outpost.Testing.AuditLogs;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.PostgreSql;
@@ -333,7 +333,7 @@ public sealed class AuditApiTests(PostgreSqlFixture postgres) : IClassFixture<Po
     private async Task<(int ExitCode, string Output)> RunCliAsync(params string[] command)
     {
         var output = new StringWriter();
-        var exitCode = await Cli.AdminCli.RunAsync(
+        var exitCode = await Outpost.Admin.AdminCli.RunAsync(
             [.. command, $"--ConnectionStrings:Outpost={Cluster.ConnectionString}", $"--Security:MasterKeyFile={Cluster.MasterKeyFile}"],
             new StringReader(""),
             output,

@@ -1,6 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
-using Outpost.Gateway.Cli;
-using Outpost.Gateway.Identity;
+using Outpost.Admin;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
 using Outpost.Testing.PostgreSql;
 using Xunit;
 
@@ -16,16 +17,6 @@ public sealed class AdminCliTests(PostgreSqlFixture fixture) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    [Theory]
-    [InlineData(true, "tenant", "create", "acme")]
-    [InlineData(true, "--ConnectionStrings:Outpost=x", "keys", "list")]
-    [InlineData(true, "devices", "list")]
-    [InlineData(false)]
-    [InlineData(false, "--Http:Port=8080")]
-    [InlineData(false, "serve")]
-    public void IsCommand_AdminCommandsOnly(bool expected, params string[] args) =>
-        Assert.Equal(expected, AdminCli.IsCommand(args));
-
     [Fact]
     public async Task TenantCreate_ThenDuplicateAndBadId_ExitCodes()
     {
@@ -36,7 +27,7 @@ public sealed class AdminCliTests(PostgreSqlFixture fixture) : IAsyncLifetime
 
         var duplicate = await RunAsync("tenant", "create", "acme");
         Assert.Equal(1, duplicate.ExitCode);
-        Assert.Equal("outpost-gateway: tenant 'acme' already exists.", duplicate.Error.Trim());
+        Assert.Equal("outpost: tenant 'acme' already exists.", duplicate.Error.Trim());
 
         var bad = await RunAsync("tenant", "create", "Not_Valid");
         Assert.Equal(1, bad.ExitCode);
@@ -180,7 +171,7 @@ public sealed class AdminCliTests(PostgreSqlFixture fixture) : IAsyncLifetime
             new StringReader(""), new StringWriter(), new StringWriter() is var error ? error : null!);
 
         Assert.Equal(2, result);
-        Assert.StartsWith("outpost-gateway: ConnectionStrings:Outpost", error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("outpost: ConnectionStrings:Outpost", error.ToString(), StringComparison.Ordinal);
         Assert.Single(error.ToString().Trim().Split('\n'));
     }
 
@@ -193,7 +184,7 @@ public sealed class AdminCliTests(PostgreSqlFixture fixture) : IAsyncLifetime
             new StringReader(""), new StringWriter(), error);
 
         Assert.Equal(2, result);
-        Assert.StartsWith("outpost-gateway: Security:MasterKeyFile", error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("outpost: Security:MasterKeyFile", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

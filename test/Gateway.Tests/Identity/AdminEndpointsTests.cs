@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
 using Outpost.Testing.PostgreSql;
 using Xunit;
 

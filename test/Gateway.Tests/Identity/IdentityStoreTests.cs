@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
+using Outpost.Identity.Tenants;
 using Outpost.Testing.PostgreSql;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using Outpost.Identity.Endpoints;
 using System.Net;
 using System.Security.Claims;
 using System.Text.Json;
@@ -10,13 +11,13 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Outpost.Gateway.Endpoints;
 using Outpost.Gateway.Errors;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Outpost.Testing.Cluster;
 
 namespace Outpost.Gateway.Tests.Identity;
 
 /// <summary>
-/// A minimal gateway on loopback Kestrel with the identity services (<see cref="IdentityServiceExtensions.AddOutpostIdentity"/>),
+/// A minimal gateway on loopback Kestrel with the identity services (<see cref="IdentityExtensions.AddOutpostIdentity"/>),
 /// the OAuth endpoints and the admin API. The admin API's caller is whoever the <see cref="TenantHeader"/> names: the
 /// resource-server side that reads real tokens is tested elsewhere.
 /// </summary>

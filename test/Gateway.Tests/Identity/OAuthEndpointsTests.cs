@@ -5,7 +5,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
 using Outpost.Testing.PostgreSql;
 using Xunit;
 

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.SigningKeys;
+using Outpost.Identity.Tokens;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Security;
 using Outpost.Testing.PostgreSql;

@@ -1,8 +1,9 @@
 using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Tokens;
 using Outpost.Testing.PostgreSql;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Outpost.Gateway.Security;
+using Outpost.Identity;
 
 namespace Outpost.Gateway.Tests.Identity;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Outpost.Gateway.Identity;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Grains.Inference;
+using Outpost.Identity;
 using Outpost.Testing.Cluster;
 using Xunit;
 

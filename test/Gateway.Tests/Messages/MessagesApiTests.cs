@@ -6,7 +6,7 @@ using System.Text.Json;
 using Anthropic;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Outpost.Testing.Anthropic;
 using Xunit;
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 using Anthropic;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
-using Outpost.Gateway.Identity;
 using Outpost.Grains.TenantQuotas;
+using Outpost.Identity;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Messages;

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Outpost.Testing.Cluster;
 using Xunit;
 

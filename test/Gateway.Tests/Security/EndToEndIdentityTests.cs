@@ -3,7 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
+using Outpost.Identity.Clients;
+using Outpost.Identity.SigningKeys;
+using Outpost.Identity.Tenants;
+using Outpost.Identity.Tokens;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Security;

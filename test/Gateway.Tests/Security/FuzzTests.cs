@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Security;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Outpost.Testing;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;

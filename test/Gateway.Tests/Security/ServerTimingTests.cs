@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Security;

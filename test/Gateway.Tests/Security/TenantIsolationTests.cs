@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Outpost.Gateway.Identity;
+using Outpost.Identity;
 using Outpost.Testing.Cluster;
 using Xunit;
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Outpost.AuditLog.Storage;
+using Outpost.AuditLog.Verification;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing.Cluster;
 using Xunit;

@@ -1,4 +1,6 @@
 using Npgsql;
+using Outpost.AuditLog.Signing;
+using Outpost.AuditLog.Storage;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing.AuditLogs;
 using Outpost.Testing.Cluster;

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Outpost.AuditLog.Signing;
+using Outpost.AuditLog.Storage;
+using Outpost.AuditLog.Verification;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing.AuditLogs;
 using Outpost.Testing.Cluster;

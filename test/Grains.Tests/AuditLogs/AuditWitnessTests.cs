@@ -4,6 +4,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Outpost.AuditLog.Merkle;
+using Outpost.AuditLog.Signing;
+using Outpost.AuditLog.Storage;
+using Outpost.AuditLog.Verification;
 using Outpost.Grains.AuditLogs;
 using Outpost.Testing;
 using Outpost.Testing.AuditLogs;
@@ -99,7 +103,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
         var keys = await PublicKeysAsync();
         foreach (var copy in new[] { Assert.Single(FileLines(tenant)), Assert.Single(fixture.Received, body => body.Contains(tenant, StringComparison.Ordinal)) })
         {
-            var witnessed = AuditWitness.Parse(copy);
+            var witnessed = WitnessRecord.Parse(copy);
             Assert.Equal(
                 (signed.TreeSize, Convert.ToBase64String(signed.RootHash), signed.KeyId),
                 (witnessed.TreeSize, Convert.ToBase64String(witnessed.RootHash), witnessed.KeyId));
@@ -119,7 +123,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
             var signed = await log.SignCheckpointAsync();
 
             Assert.Equal(1, signed.TreeSize);
-            Assert.Equal(signed.TreeSize, AuditWitness.Parse(Assert.Single(FileLines(tenant))).TreeSize);
+            Assert.Equal(signed.TreeSize, WitnessRecord.Parse(Assert.Single(FileLines(tenant))).TreeSize);
             Assert.Contains(fixture.Sent, body => body.Contains(tenant, StringComparison.Ordinal));
             Assert.DoesNotContain(fixture.Received, body => body.Contains(tenant, StringComparison.Ordinal));
         }
@@ -157,14 +161,14 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
 
         var verifier = new AuditVerifier(OwnerDataSource);
         var fooled = await verifier.VerifyAsync(tenant);
-        var witnessed = File.ReadAllLines(fixture.WitnessFile).Select(AuditWitness.Parse).ToList();
+        var witnessed = File.ReadAllLines(fixture.WitnessFile).Select(WitnessRecord.Parse).ToList();
         var caught = await verifier.VerifyAsync(tenant, logSize: null, trustedLeaves: null, witnessed);
 
         Assert.True(fooled.Valid, fooled.FirstProblem?.Detail);
         Assert.False(caught.Valid);
         Assert.Equal(("witness_mismatch", 4L), (caught.FirstProblem!.Kind, caught.FirstProblem.CheckpointSize));
         var output = new StringWriter();
-        var exitCode = await Outpost.Gateway.Cli.AdminCli.RunAsync(
+        var exitCode = await Outpost.Admin.AdminCli.RunAsync(
             ["audit", "verify", tenant, "--witness", fixture.WitnessFile, $"--ConnectionStrings:Outpost={fixture.Cluster.ConnectionString}"],
             new StringReader(""),
             output,

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Outpost.Grains.AuditLogs;
+using Outpost.AuditLog.Merkle;
 using Outpost.Testing.AuditLogs;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using Outpost.Grains.TenantQuotas;
+using Outpost.Spending;
 using Outpost.Testing.Cluster;
 using Xunit;
 using static Outpost.Grains.Tests.TenantQuotas.SpendRequests;

@@ -1,0 +1,3 @@
+using Outpost.Admin;
+
+return await AdminCli.RunAsync(args);

@@ -1,3 +1,0 @@
-namespace Outpost.Gateway.Identity.Contracts;
-
-public sealed record AdminResponse(string TenantId, string Username);

@@ -1,4 +1,0 @@
-namespace Outpost.Gateway.Identity.Contracts;
-
-/// <summary><c>POST /v1/admin/tenants</c>.</summary>
-public sealed record CreateTenantRequest(string? TenantId, string? DisplayName);

@@ -1,4 +1,0 @@
-namespace Outpost.Gateway.Identity.Contracts;
-
-/// <summary><c>PATCH .../clients/{clientId}</c>: fields left out stay as they are.</summary>
-public sealed record UpdateClientRequest(IReadOnlyList<string>? AllowedScopes, bool? Disabled);

@@ -1,9 +1,0 @@
-namespace Outpost.Gateway.Identity;
-
-public enum DeviceCodeStatus
-{
-    Pending,
-    Approved,
-    Denied,
-    Consumed,
-}

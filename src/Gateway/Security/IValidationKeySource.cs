@@ -1,9 +1,0 @@
-using Microsoft.IdentityModel.Tokens;
-
-namespace Outpost.Gateway.Security;
-
-/// <summary>The keys that verify Outpost's own access tokens: the active signing key and retired ones not yet removed.</summary>
-public interface IValidationKeySource
-{
-    IEnumerable<SecurityKey> ValidationKeys { get; }
-}

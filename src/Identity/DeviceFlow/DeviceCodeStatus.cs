@@ -1,0 +1,9 @@
+namespace Outpost.Identity.DeviceFlow;
+
+public enum DeviceCodeStatus
+{
+    Pending,
+    Approved,
+    Denied,
+    Consumed,
+}
