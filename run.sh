@@ -26,7 +26,8 @@ Options:
   --pg-port N          PostgreSQL port on 127.0.0.1 (default $pg_port)
   --silo-port N        first Orleans silo-to-silo port; edge silos take the next ones (default $silo_port)
   --edges N            number of edge silos, device ids dev-pi-1..dev-pi-N (default $edges)
-  --data-dir DIR       where PostgreSQL's data, the password and the logs live (default ./.data)
+  --data-dir DIR       where PostgreSQL's data, the password and the logs live (default ./.data); when run as root
+                       from a directory the postgres user cannot enter, PostgreSQL's files go to /var/lib/outpost
   --hailo-url URL      the AI HAT+ 2's LLM server (hailo-ollama) for the edge silos, e.g. http://pi.local:8000
   --debug              build and run the Debug configuration
   -h, --help           show this help
@@ -65,7 +66,11 @@ ensure_postgres_binaries
 
 mkdir -p "$data_dir/logs"
 pids=()
-pg_dir="$data_dir/pg"
+# Under a directory the postgres user cannot enter (root's home), PostgreSQL's files go to /var/lib/outpost instead.
+pg_dir=$(pg_location "$data_dir")
+[[ "$pg_dir" == "$data_dir/pg" ]] || echo "run.sh: user postgres cannot enter $data_dir, so PostgreSQL's files are in $(dirname "$pg_dir")"
+pg_log="$(dirname "$pg_dir")/logs/postgresql.log"
+[[ "$pg_dir" == "$data_dir/pg" ]] || { mkdir -p "$(dirname "$pg_log")"; as_root && chown postgres:postgres "$(dirname "$pg_log")"; }
 
 cleanup() {
   trap - INT TERM EXIT
@@ -92,7 +97,7 @@ bin() { echo "$here/src/$1/bin/$configuration/net10.0/Outpost.$1.dll"; }
 
 password_file="$data_dir/pg-password"
 pg_init "$pg_dir" "$password_file"
-pg_start "$pg_dir" "$pg_port" "$data_dir/logs/postgresql.log"
+pg_start "$pg_dir" "$pg_port" "$pg_log"
 pg_create_database "$pg_port" "$password_file" outpost
 export ConnectionStrings__Outpost="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=postgres;Password=$(cat "$password_file")"
 export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
@@ -153,24 +158,24 @@ for (( n=1; n<=edges; n++ )); do
     ${hailo_url:+--Inference:Hailo:BaseUrl="$hailo_url"}
 done
 
-start gateway "$(bin Gateway)" --Http:Port="$gateway_port"
+# Ready means ready: the gateway's /readyz waits until its router sees every edge device started here.
+start gateway "$(bin Gateway)" --Http:Port="$gateway_port" --Routing:ReadyMinDevices="$edges"
 wait_ready gateway "http://127.0.0.1:$gateway_port/readyz" "${pids[-1]}"
 
-# The gateway is ready before the edge silos have registered their devices; wait until it lists all of them online.
-for _ in $(seq 1 120); do
-  online=$(curl -fsS "http://127.0.0.1:$gateway_port/v1/devices" -H "Authorization: Bearer $(cat "$data_dir/dev-admin.token")" 2>/dev/null \
-    | grep -o '"status":"online"' | wc -l || true)
-  (( online >= edges )) && break
-  sleep 0.5
-done
-(( online >= edges )) || echo "run.sh: warning: only $online of $edges edge devices came online within a minute (logs: $data_dir/logs/)" >&2
+# Then the README's first request, for real: if it fails here, it would have failed for the user.
+if (( edges > 0 )); then
+  first=$(curl -sS -o "$data_dir/logs/first-request.json" -w '%{http_code}' "http://127.0.0.1:$gateway_port/v1/embeddings" \
+    -H "Authorization: Bearer $(cat "$data_dir/cowork.token")" -H 'content-type: application/json' \
+    -d '{"model":"all-MiniLM-L6-v2","input":"hello"}' 2>/dev/null || true)
+  [[ "$first" == 200 ]] || die "the gateway is ready but the first embeddings request answered ${first:-nothing}: $(head -c 400 "$data_dir/logs/first-request.json" 2>/dev/null) (logs: $data_dir/logs/)"
+fi
 
 cat <<EOF
 
 Outpost is running.
   Gateway:    http://127.0.0.1:$gateway_port
   Dashboard:  http://127.0.0.1:$dashboard_port/dashboard
-  PostgreSQL: 127.0.0.1:$pg_port, database outpost (password in $password_file)
+  PostgreSQL: 127.0.0.1:$pg_port, database outpost (password in $password_file, files in $(dirname "$pg_dir"))
   Logs:       $data_dir/logs/
 
   Tokens:     $data_dir/cowork.token (tenant dev: embed:create infer:create code:execute tasks:read)

@@ -43,6 +43,25 @@ pg_as_owner() {
   if as_root; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# pg_location DATA_DIR: the directory PostgreSQL's files (cluster and server log) live in for DATA_DIR. That is
+# DATA_DIR/pg, unless the server has to run as the postgres user (we are root) and that user cannot enter DATA_DIR, as
+# in a checkout under root's home (mode 0700). Then it is /var/lib/outpost/pg-<name>-<hash of DATA_DIR>, owned by
+# postgres, so the same data directory always finds the same database; DATA_DIR/pg-location says where.
+pg_location() {
+  local data_dir=$1
+  if ! as_root; then echo "$data_dir/pg"; return 0; fi
+  id postgres >/dev/null 2>&1 || apt_install postgresql >&2
+  if runuser -u postgres -- test -x "$data_dir" 2>/dev/null; then echo "$data_dir/pg"; return 0; fi
+  local hash root
+  hash=$(printf '%s' "$data_dir" | sha256sum | cut -c1-12)
+  root="${OUTPOST_PG_ROOT:-/var/lib/outpost}"
+  mkdir -p "$root" && chmod 755 "$root"
+  local dir="$root/pg-$(basename "$data_dir" | tr -c 'A-Za-z0-9._\n-' '_')-$hash"
+  mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
+  echo "$dir" > "$data_dir/pg-location"
+  echo "$dir/pg"
+}
+
 # pg_init DIR PASSWORD_FILE: creates the cluster once, with a random password for the postgres role.
 pg_init() {
   local dir=$1 password_file=$2
@@ -58,7 +77,7 @@ pg_init() {
     id postgres >/dev/null 2>&1 || apt_install postgresql
     chown postgres:postgres "$dir" "$pwfile"
     # The postgres user must be able to reach the directory through its parents.
-    runuser -u postgres -- test -x "$dir" || { rm -f "$pwfile"; echo "setup: user postgres cannot reach $dir; choose --data-dir under a directory others can enter" >&2; exit 2; }
+    runuser -u postgres -- test -x "$dir" || { rm -f "$pwfile"; echo "setup: user postgres cannot reach $dir (pg_location picks a directory it can)" >&2; exit 2; }
   fi
   chmod 700 "$dir"
   echo "setup: initialising PostgreSQL in $dir..."

@@ -29,10 +29,10 @@ public static class IdentityExtensions
         builder.AddMasterKey();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<SigningKeyStore>();
+        builder.Services.TryAddSingleton<SigningKeyStore>();
 
-        // Outpost's own keys verify its tokens (replacing the authentication setup's empty placeholder if it came first).
-        builder.Services.AddSingleton<IValidationKeySource>(services => services.GetRequiredService<SigningKeyStore>());
+        // Outpost's own keys verify its tokens, in this process and in any that calls AddOutpostTokenValidation.
+        builder.Services.TryAddSingleton<IValidationKeySource>(services => services.GetRequiredService<SigningKeyStore>());
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<TenantStore>();
         builder.Services.AddSingleton<ClientStore>();

@@ -41,7 +41,7 @@ internal static class AuditCommands
 
             if (result.FirstProblem is { } problem)
             {
-                await context.Output.WriteLineAsync($"INVALID ({problem.Kind}): {problem.Detail}");
+                await context.Output.WriteLineAsync($"INVALID ({problem.Kind.WireName()}): {problem.Detail}");
                 return 3;
             }
 

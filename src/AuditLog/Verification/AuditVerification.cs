@@ -26,14 +26,3 @@ public sealed record AuditVerification(
     AuditProblem? FirstProblem,
     int WitnessedChecked = 0,
     long StagedEvents = 0);
-
-/// <summary>What verification found wrong, and where.</summary>
-/// <param name="Kind">
-/// <c>missing_event</c>, <c>changed_event</c>, <c>body_mismatch</c>, <c>foreign_event</c>, <c>root_mismatch</c>,
-/// <c>bad_signature</c>, <c>unknown_key</c>, <c>truncated</c>, <c>witness_mismatch</c> or <c>bad_witness</c>.
-/// </param>
-/// <param name="Sequence">The position of the first bad event, when the problem is in an event.</param>
-/// <param name="RequestId">That event's request id, when a row is there to name it.</param>
-/// <param name="CheckpointSize">The checkpoint involved, when one is.</param>
-/// <param name="Detail">What is wrong, in words.</param>
-public sealed record AuditProblem(string Kind, long? Sequence, string? RequestId, long? CheckpointSize, string Detail);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Outpost.Gateway.Errors;
 
@@ -16,9 +17,41 @@ public static class JsonFields
         Property(parent, name) switch
         {
             null => null,
-            { ValueKind: JsonValueKind.String } value => value.GetString(),
+            { ValueKind: JsonValueKind.String } value => Text(value, path + name),
             _ => throw ProblemException.BadRequest($"{path}{name} must be a string."),
         };
+
+    /// <summary>
+    /// The text of a JSON string, or a 400 naming <paramref name="where"/> when it does not decode: the parser lets
+    /// bytes that are not UTF-8 and <c>\u</c> escapes of unpaired surrogates through, and only reading the text finds them.
+    /// </summary>
+    public static string Text(JsonElement value, string where) =>
+        TryGetText(value, out var text)
+            ? text
+            : throw ProblemException.BadRequest($"{where} {UndecodableText}");
+
+    /// <summary>What is wrong with a string that <see cref="TryGetText"/> could not read, after the field's name.</summary>
+    public const string UndecodableText = "is not valid text: it holds bytes that are not UTF-8 or an escaped unpaired surrogate.";
+
+    /// <summary>The text of a JSON string, false when it is not a string or does not decode.</summary>
+    public static bool TryGetText(JsonElement value, [NotNullWhen(true)] out string? text)
+    {
+        text = null;
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     public static int? OptionalInt(JsonElement parent, string name, string path, int min, int max) =>
         Property(parent, name) switch
@@ -46,7 +79,7 @@ public static class JsonFields
         switch (input.ValueKind)
         {
             case JsonValueKind.String:
-                texts = [input.GetString()!];
+                texts = [Text(input, path)];
                 break;
             case JsonValueKind.Array:
                 var count = input.GetArrayLength();
@@ -66,7 +99,7 @@ public static class JsonFields
                 {
                     texts.Add(item.ValueKind switch
                     {
-                        JsonValueKind.String => item.GetString()!,
+                        JsonValueKind.String => Text(item, $"{path}[{index}]"),
                         JsonValueKind.Number or JsonValueKind.Array =>
                             throw ProblemException.BadRequest($"{path}[{index}] is a token array; send text: the device tokenizes it for its own model."),
                         _ => throw ProblemException.BadRequest($"{path}[{index}] must be a string."),

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
+using Outpost.Gateway.Spending;
 using Outpost.Grains.TenantQuotas;
 using Outpost.Identity.Tenants;
 
@@ -17,8 +19,8 @@ public static class TenantLimitsEndpoints
         return admin;
     }
 
-    public static async Task<Ok<TenantLimits>> SetLimitsAsync(
-        string tenant, TenantLimitsRequest request, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, CancellationToken cancellationToken)
+    public static async Task<Ok<TenantLimitsResponse>> SetLimitsAsync(
+        string tenant, TenantLimitsRequest request, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, BudgetRemainingCache budgets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         AdminEndpoints.RequireSystem(user, "Only system administrators set budgets.");
@@ -47,30 +49,19 @@ public static class TenantLimitsEndpoints
         }
 
         await cluster.GetGrain<ITenantQuotaGrain>(tenant).SetLimitsAsync(limits);
-        return TypedResults.Ok(limits);
+
+        // Free work through this gateway says what is left from the new budget at once, not a second later.
+        budgets.Forget(tenant);
+        return TypedResults.Ok(TenantLimitsResponse.From(limits));
     }
 
-    public static async Task<Results<Ok<TenantLimits>, ProblemHttpResult>> GetLimitsAsync(
+    public static async Task<Results<Ok<TenantLimitsResponse>, ProblemHttpResult>> GetLimitsAsync(
         string tenant, ClaimsPrincipal user, TenantStore tenants, IClusterClient cluster, CancellationToken cancellationToken)
     {
         await AdminEndpoints.RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
         var limits = await cluster.GetGrain<ITenantQuotaGrain>(tenant).GetLimitsAsync();
         return limits is null
             ? Problems.NotFound("limits-not-set", "No limits", $"Tenant '{tenant}' has no budget or limits set.")
-            : TypedResults.Ok(limits);
+            : TypedResults.Ok(TenantLimitsResponse.From(limits));
     }
 }
-
-/// <summary>The body of <c>PUT /v1/admin/tenants/{tenant}/limits</c>.</summary>
-public sealed record TenantLimitsRequest(
-    long BudgetMicros,
-    string? Period,
-    int RequestsPerMinute,
-    long TokensPerMinute,
-    int? SoftLimitPercent,
-    bool CloudFallbackAllowed,
-    IReadOnlyDictionary<string, long>? ClientBudgetsMicros,
-    IReadOnlyDictionary<string, long>? KindBudgetsMicros,
-    TimeSpan? ResetAtUtc,
-    bool? EdgeContinuesOverBudget,
-    bool AllowCloudOverSoftLimit);

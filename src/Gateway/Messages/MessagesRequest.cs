@@ -1,3 +1,4 @@
+using Outpost.Gateway.Contracts;
 using System.Text;
 using System.Text.Json;
 using Outpost.Grains.Inference;
@@ -36,7 +37,7 @@ public sealed record MessagesRequest(
         }
 
         var model = body.TryGetProperty("model", out var modelValue) && modelValue.ValueKind == JsonValueKind.String
-            ? modelValue.GetString()!
+            ? String(modelValue, "model")
             : throw MessagesApiException.Invalid("model: Field required (a string).");
         if (model.Length == 0)
         {
@@ -57,7 +58,7 @@ public sealed record MessagesRequest(
         double? temperature = null;
         if (Optional(body, "temperature", JsonValueKind.Number) is { } temperatureValue)
         {
-            temperature = temperatureValue.GetDouble() is var t and >= 0 and <= 1
+            temperature = temperatureValue.TryGetDouble(out var t) && t is >= 0 and <= 1
                 ? t
                 : throw MessagesApiException.Invalid("temperature: must be from 0 to 1.");
         }
@@ -68,7 +69,7 @@ public sealed record MessagesRequest(
             stops = [];
             foreach (var stop in stopValue.EnumerateArray())
             {
-                stops.Add(stop.ValueKind == JsonValueKind.String && stop.GetString() is { Length: > 0 } s
+                stops.Add(stop.ValueKind == JsonValueKind.String && String(stop, "stop_sequences") is { Length: > 0 } s
                     ? s
                     : throw MessagesApiException.Invalid("stop_sequences: every item must be a non-empty string."));
             }
@@ -102,7 +103,7 @@ public sealed record MessagesRequest(
                 throw MessagesApiException.Invalid($"{path}: must be an object with role and content.");
             }
 
-            var role = message.TryGetProperty("role", out var roleValue) && roleValue.ValueKind == JsonValueKind.String ? roleValue.GetString() : null;
+            var role = message.TryGetProperty("role", out var roleValue) && roleValue.ValueKind == JsonValueKind.String ? String(roleValue, $"{path}.role") : null;
             if (role is not ("user" or "assistant"))
             {
                 throw MessagesApiException.Invalid($"{path}.role: Input should be 'user' or 'assistant'.");
@@ -141,7 +142,7 @@ public sealed record MessagesRequest(
     {
         if (content.ValueKind == JsonValueKind.String)
         {
-            return content.GetString()!;
+            return String(content, path);
         }
 
         if (content.ValueKind != JsonValueKind.Array)
@@ -153,7 +154,11 @@ public sealed record MessagesRequest(
         var index = 0;
         foreach (var block in content.EnumerateArray())
         {
-            var type = block.ValueKind == JsonValueKind.Object && block.TryGetProperty("type", out var typeValue) ? typeValue.GetString() : null;
+            var type = block.ValueKind == JsonValueKind.Object && block.TryGetProperty("type", out var typeValue)
+                ? typeValue.ValueKind == JsonValueKind.String
+                    ? String(typeValue, $"{path}.{index}.type")
+                    : throw MessagesApiException.Invalid($"{path}.{index}.type: must be a string.")
+                : null;
             if (type != "text")
             {
                 throw MessagesApiException.Invalid(
@@ -165,10 +170,14 @@ public sealed record MessagesRequest(
                 throw MessagesApiException.Invalid($"{path}.{index}.text: Field required (a string).");
             }
 
-            text.Append(value.GetString());
+            text.Append(String(value, $"{path}.{index}.text"));
             index++;
         }
 
         return text.ToString();
     }
+
+    /// <summary>The text of a JSON string, or an error naming <paramref name="path"/> when it does not decode.</summary>
+    private static string String(JsonElement value, string path) =>
+        JsonFields.TryGetText(value, out var text) ? text : throw MessagesApiException.Invalid($"{path}: {JsonFields.UndecodableText}");
 }

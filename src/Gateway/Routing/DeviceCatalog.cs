@@ -20,6 +20,9 @@ public sealed partial class DeviceCatalog(
 
     public IReadOnlyList<DeviceSummary> Devices => _devices;
 
+    /// <summary>Whether the device list has been loaded once since the gateway started.</summary>
+    public bool IsLoaded => _loaded.Task.IsCompleted;
+
     /// <summary>Whether <paramref name="tenant"/> may use <paramref name="deviceId"/>: it is shared or assigned to that tenant.</summary>
     public bool IsAvailableTo(string deviceId, string tenant) =>
         !_assignments.TryGetValue(deviceId, out var owner) || string.Equals(owner, tenant, StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
@@ -25,7 +24,7 @@ public sealed partial class EdgeRouter(
     // How long to wait before the one more round over the devices when every one of them failed.
     private static readonly TimeSpan SecondPassDelay = TimeSpan.FromMilliseconds(250);
 
-    private readonly ConcurrentDictionary<string, DeviceState> _states = new(StringComparer.Ordinal);
+    private readonly DevicePicker _picker = new();
 
     public Task<EmbeddingResult> EmbedAsync(string tenant, EmbeddingRequest request, CancellationToken cancellationToken)
     {
@@ -79,8 +78,44 @@ public sealed partial class EdgeRouter(
         }
     }
 
+    /// <summary>Finds the devices that serve the model, then tries them best first (<see cref="DevicePicker"/>) until one answers.</summary>
     private async Task<T> RouteAsync<T>(
         string tenant, string model, string task, Func<IEdgeDeviceGrain, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var serving = await ServingAsync(tenant, model, task, cancellationToken);
+        var round = new RoutingRound();
+        for (var pass = 0; pass < 2; pass++)
+        {
+            if (pass == 1)
+            {
+                // Every device failed, none was merely busy: a cluster change in flight (a silo dying, a manifest being
+                // refreshed) can fail calls for a moment. One more round on a fresh device list before giving up.
+                if (round.Busy > 0 || round.Failures.Count == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(SecondPassDelay, cancellationToken);
+                serving = AvailableTo(await catalog.ReloadAsync(cancellationToken), tenant).Where(d => Serves(d, model, task)).ToList();
+                round.Tried.Clear();
+            }
+
+            while (_picker.Pick(serving, round.Tried, time.GetUtcNow()) is { } deviceId)
+            {
+                round.Tried.Add(deviceId);
+                var (succeeded, result) = await CallAsync(deviceId, call, round, cancellationToken);
+                if (succeeded)
+                {
+                    return result!;
+                }
+            }
+        }
+
+        throw Exhausted(model, round);
+    }
+
+    /// <summary>The tenant's online and offline devices that serve the model, re-read once when none does; 404 when still none.</summary>
+    private async Task<List<DeviceSummary>> ServingAsync(string tenant, string model, string task, CancellationToken cancellationToken)
     {
         // Another tenant's devices do not exist for this caller: not in routing, not in error messages.
         var devices = AvailableTo(await catalog.GetDevicesAsync(cancellationToken), tenant);
@@ -92,98 +127,97 @@ public sealed partial class EdgeRouter(
             serving = devices.Where(d => Serves(d, model, task)).ToList();
         }
 
-        if (serving.Count == 0)
-        {
-            throw new ProblemException(
+        return serving.Count > 0
+            ? serving
+            : throw new ProblemException(
                 StatusCodes.Status404NotFound,
                 "model-not-found",
                 "Model not found",
                 $"No edge device serves {task} model '{model}'. Models available: {Available(devices, task)}.");
+    }
+
+    /// <summary>One call to one device: its result, or what the failure means for the round (<see cref="Classify"/>).</summary>
+    private async Task<(bool Succeeded, T? Result)> CallAsync<T>(
+        string deviceId, Func<IEdgeDeviceGrain, CancellationToken, Task<T>> call, RoutingRound round, CancellationToken cancellationToken)
+    {
+        if (Resolve(deviceId) is not { } device)
+        {
+            round.Failures.Add($"{deviceId}: not yet known to this gateway");
+            return (false, default);
         }
 
-        var tried = new HashSet<string>(StringComparer.Ordinal);
-        var failures = new List<string>();
-        TimeSpan? retryAfter = null;
-        var busy = 0;
-        for (var pass = 0; pass < 2; pass++)
+        var tracker = _picker.Tracker(deviceId);
+        tracker.Begin();
+        var started = Stopwatch.GetTimestamp();
+        using var callToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, catalog.OfflineToken(deviceId));
+        try
         {
-            if (pass == 1)
+            var result = await call(device, callToken.Token);
+            tracker.Succeeded(Stopwatch.GetElapsedTime(started));
+            return (true, result);
+        }
+        catch (Exception ex) when (Classify(ex, cancellationToken) is { } outcome)
+        {
+            switch (outcome)
             {
-                // Every device failed, none was merely busy: a cluster change in flight (a silo dying, a manifest being
-                // refreshed) can fail calls for a moment. One more round on a fresh device list before giving up.
-                if (busy > 0 || failures.Count == 0)
-                {
-                    break;
-                }
-
-                await Task.Delay(SecondPassDelay, cancellationToken);
-                serving = AvailableTo(await catalog.ReloadAsync(cancellationToken), tenant).Where(d => Serves(d, model, task)).ToList();
-                tried.Clear();
-            }
-
-            while (Pick(serving, tried) is { } deviceId)
-            {
-                tried.Add(deviceId);
-                if (Resolve(deviceId) is not { } device)
-                {
-                    failures.Add($"{deviceId}: not yet known to this gateway");
-                    continue;
-                }
-
-                var state = _states.GetOrAdd(deviceId, _ => new DeviceState());
-                state.Begin();
-                var started = Stopwatch.GetTimestamp();
-                using var callToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, catalog.OfflineToken(deviceId));
-                try
-                {
-                    var result = await call(device, callToken.Token);
-                    state.Succeeded(Stopwatch.GetElapsedTime(started));
-                    return result;
-                }
-                catch (InferenceRejectedException ex) when (ex.Reason == InferenceRejection.QueueFull)
-                {
-                    busy++;
-                    retryAfter = retryAfter is null || ex.RetryAfter < retryAfter ? ex.RetryAfter : retryAfter;
+                case AttemptFailure.Refused:
+                    throw ProblemException.BadRequest(ex.Message);
+                case AttemptFailure.Busy:
+                    var retryAfter = ((InferenceRejectedException)ex).RetryAfter;
+                    round.Busy++;
+                    round.RetryAfter = round.RetryAfter is null || retryAfter < round.RetryAfter ? retryAfter : round.RetryAfter;
                     LogDeviceBusy(logger, deviceId);
-                }
-                catch (InferenceRejectedException ex) when (ex.Reason == InferenceRejection.UnknownModel)
-                {
+                    break;
+                case AttemptFailure.Stale:
                     // The catalog was stale: the device dropped the model since it last registered.
                     catalog.RequestRefresh();
                     LogDeviceSkipped(logger, ex, deviceId);
-                }
-                catch (InferenceRejectedException ex)
-                {
-                    throw ProblemException.BadRequest(ex.Message);
-                }
-                catch (Exception ex) when ((IsUnavailable(ex) || ex is OperationCanceledException) && !cancellationToken.IsCancellationRequested)
-                {
-                    failures.Add($"{deviceId}: {Describe(ex)}");
-                    state.Penalize(time.GetUtcNow() + options.Value.FailurePenalty);
+                    break;
+                default:
+                    round.Failures.Add($"{deviceId}: {Describe(ex)}");
+                    tracker.Penalize(time.GetUtcNow() + options.Value.FailurePenalty);
                     catalog.RequestRefresh();
                     LogDeviceSkipped(logger, ex, deviceId);
-                }
-                finally
-                {
-                    state.End();
-                }
+                    break;
             }
-        }
 
-        throw busy > 0
+            return (false, default);
+        }
+        finally
+        {
+            tracker.End();
+        }
+    }
+
+    /// <summary>
+    /// What a device's failure means: busy (try another, and say when to retry), stale catalog (try another), or
+    /// unavailable (penalize it, try another); null lets the exception through. A rejection of the request itself
+    /// (not the device) is the caller's mistake, a 400. Never throws: it runs in an exception filter.
+    /// </summary>
+    private static AttemptFailure? Classify(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        InferenceRejectedException { Reason: InferenceRejection.QueueFull } => AttemptFailure.Busy,
+        InferenceRejectedException { Reason: InferenceRejection.UnknownModel } => AttemptFailure.Stale,
+        InferenceRejectedException => AttemptFailure.Refused,
+        _ when (IsUnavailable(ex) || ex is OperationCanceledException) && !cancellationToken.IsCancellationRequested => AttemptFailure.Unavailable,
+        _ => null,
+    };
+
+    /// <summary>The 503 when no device answered: all busy (with the soonest Retry-After), or none could.</summary>
+    private ProblemException Exhausted(string model, RoutingRound round) =>
+        round.Busy > 0
             ? new ProblemException(
                 StatusCodes.Status503ServiceUnavailable,
                 "devices-busy",
                 "All devices busy",
                 $"Every edge device serving '{model}' has a full queue; retry later.",
-                retryAfter ?? options.Value.DefaultRetryAfter)
+                round.RetryAfter ?? options.Value.DefaultRetryAfter)
             : new ProblemException(
                 StatusCodes.Status503ServiceUnavailable,
                 "no-device-available",
                 "No device available",
-                $"No online edge device could serve '{model}' ({failures.Count} attempts{(failures.Count > 0 ? ": " + string.Join("; ", failures) : "")}).",
+                $"No online edge device could serve '{model}' ({round.Failures.Count} attempts{(round.Failures.Count > 0 ? ": " + string.Join("; ", round.Failures) : "")}).",
                 options.Value.DefaultRetryAfter);
-    }
 
     // The device's grain, or null while this gateway's copy of the cluster manifest names no silo that hosts device
     // grains: an edge silo that joined moments ago, before the next manifest refresh. The caller then tries another
@@ -200,36 +234,6 @@ public sealed partial class EdgeRouter(
             LogDeviceSkipped(logger, ex, deviceId);
             return null;
         }
-    }
-
-    private string? Pick(List<DeviceSummary> serving, HashSet<string> tried)
-    {
-        var now = time.GetUtcNow();
-        string? best = null;
-        var bestScore = double.MaxValue;
-        var bestPenalized = true;
-        foreach (var device in serving)
-        {
-            var id = device.Record.Registration.DeviceId;
-            if (!device.Online || tried.Contains(id))
-            {
-                continue;
-            }
-
-            var state = _states.GetOrAdd(id, _ => new DeviceState());
-            var penalized = state.IsPenalized(now);
-            var score = state.Score(device.Record.Load);
-
-            // A penalized device is only used when nothing healthy is left; ties go to a random device.
-            var better = (bestPenalized && !penalized)
-                || (penalized == bestPenalized && (score < bestScore || (score == bestScore && Random.Shared.Next(2) == 0)));
-            if (best is null || better)
-            {
-                (best, bestScore, bestPenalized) = (id, score, penalized);
-            }
-        }
-
-        return best;
     }
 
     private List<DeviceSummary> AvailableTo(IReadOnlyList<DeviceSummary> devices, string tenant) =>
@@ -265,29 +269,23 @@ public sealed partial class EdgeRouter(
     [LoggerMessage(EventId = 31, EventName = "DeviceSkipped", Level = LogLevel.Warning, Message = "Device {DeviceId} failed a request; trying another")]
     private static partial void LogDeviceSkipped(ILogger logger, Exception exception, string deviceId);
 
-    /// <summary>What this gateway knows about one device's load.</summary>
-    private sealed class DeviceState
+    private enum AttemptFailure
     {
-        private int _inFlight;
-        private double _latencyMs = 1;
-        private long _penalizedUntilTicks;
+        Refused,
+        Busy,
+        Stale,
+        Unavailable,
+    }
 
-        public void Begin() => Interlocked.Increment(ref _inFlight);
+    /// <summary>What one request's tries have found so far.</summary>
+    private sealed class RoutingRound
+    {
+        public HashSet<string> Tried { get; } = new(StringComparer.Ordinal);
 
-        public void End() => Interlocked.Decrement(ref _inFlight);
+        public List<string> Failures { get; } = [];
 
-        public void Succeeded(TimeSpan elapsed)
-        {
-            Volatile.Write(ref _latencyMs, (0.9 * Volatile.Read(ref _latencyMs)) + (0.1 * elapsed.TotalMilliseconds));
-            Volatile.Write(ref _penalizedUntilTicks, 0);
-        }
+        public int Busy { get; set; }
 
-        public void Penalize(DateTimeOffset until) => Volatile.Write(ref _penalizedUntilTicks, until.UtcTicks);
-
-        public bool IsPenalized(DateTimeOffset now) => Volatile.Read(ref _penalizedUntilTicks) > now.UtcTicks;
-
-        /// <summary>Expected wait: work ahead of a new request times how long a request takes there.</summary>
-        public double Score(DeviceLoad? reported) =>
-            (Volatile.Read(ref _inFlight) + 1 + (0.25 * (reported?.EmbeddingQueueDepth ?? 0))) * Math.Max(0.5, Volatile.Read(ref _latencyMs));
+        public TimeSpan? RetryAfter { get; set; }
     }
 }

@@ -1,4 +1,5 @@
 using Outpost.ServiceDefaults.Configuration;
+using Outpost.ServiceDefaults.Health;
 
 namespace Outpost.Gateway.Routing;
 
@@ -6,7 +7,7 @@ public static class RoutingExtensions
 {
     /// <summary>
     /// Edge routing: the <c>Routing</c> options, the catalog of devices and their tenant assignments (refreshed in the
-    /// background) and the router that picks a device for each call. Needs the identity library's assignment store.
+    /// background), the router that picks a device for each call, and the readiness check that waits for the router's devices. Needs the identity library's assignment store.
     /// </summary>
     public static WebApplicationBuilder AddEdgeRouting(this WebApplicationBuilder builder)
     {
@@ -15,6 +16,7 @@ public static class RoutingExtensions
         builder.Services.AddSingleton<DeviceCatalog>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DeviceCatalog>());
         builder.Services.AddSingleton<EdgeRouter>();
+        builder.Services.AddHealthChecks().AddCheck<RoutingReadinessCheck>("routing", tags: [HealthEndpoints.ReadyTag]);
         return builder;
     }
 }

@@ -19,4 +19,11 @@ public sealed class RoutingOptions
     /// <summary>The Retry-After sent when every device was busy and none gave a better hint.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "must be a time span from 00:00:01 to 00:10:00.")]
     public TimeSpan DefaultRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many online devices with models the router must see before <c>/readyz</c> says the gateway is ready (0: it
+    /// is ready without any, and serves what needs no device). <c>./run.sh</c> sets it to the devices it starts.
+    /// </summary>
+    [Range(0, 10_000, ErrorMessage = "must be a whole number from 0 to 10000.")]
+    public int ReadyMinDevices { get; set; }
 }

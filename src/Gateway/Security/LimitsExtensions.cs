@@ -12,16 +12,30 @@ namespace Outpost.Gateway.Security;
 /// <summary>Per-client rate limits, size limits and timeouts, every refusal as problem+json.</summary>
 public static class LimitsExtensions
 {
+    /// <summary>
+    /// The least that Kestrel accepts in request headers (bytes): it sits well above <see cref="LimitsOptions.MaxHeaderBytes"/>
+    /// so that headers over the gateway's limit reach the gateway, which refuses them as problem+json. Only past this
+    /// ceiling (or four times the gateway's limit, whichever is more) does Kestrel refuse a request itself, with a bare 431.
+    /// </summary>
+    public const int MinHeaderBytesCeiling = 256 * 1024;
+
+    /// <summary>The least number of header fields Kestrel accepts, for the same reason.</summary>
+    public const int MinHeaderCountCeiling = 1000;
+
     public static WebApplicationBuilder AddOutpostLimits(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var limits = builder.AddValidatedOptions<LimitsOptions>(LimitsOptions.Section);
 
-        // Kestrel's own limits sit above ours, so that what the gateway refuses it refuses as problem+json.
+        // Kestrel's own limits sit well above ours, so that what the gateway refuses it refuses as problem+json; only
+        // what is past them never reaches the application (README: "Refused before the application").
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            var headerCeiling = Math.Max(MinHeaderBytesCeiling, limits.MaxHeaderBytes * 4);
             kestrel.Limits.MaxRequestBodySize = Math.Max(limits.MaxRequestBodyBytes, limits.MaxEmbeddingsBodyBytes);
-            kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(64 * 1024, limits.MaxHeaderBytes * 2);
+            kestrel.Limits.MaxRequestHeadersTotalSize = headerCeiling;
+            kestrel.Limits.MaxRequestHeaderCount = Math.Max(MinHeaderCountCeiling, limits.MaxHeaderCount * 4);
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = headerCeiling;
             kestrel.Limits.MaxRequestLineSize = Math.Max(16 * 1024, limits.MaxUrlLength * 2);
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
         });
@@ -64,6 +78,13 @@ public static class LimitsExtensions
             if (request.Path.Value?.Length + request.QueryString.Value?.Length > limits.MaxUrlLength)
             {
                 await Problems.WriteAsync(context, StatusCodes.Status414UriTooLong, "uri-too-long", "URI too long", $"The path and query may be at most {limits.MaxUrlLength} characters.");
+                return;
+            }
+
+            if (request.Headers.Count > limits.MaxHeaderCount)
+            {
+                await Problems.WriteAsync(
+                    context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "headers-too-large", "Request headers too large", $"A request may carry at most {limits.MaxHeaderCount} header fields.");
                 return;
             }
 

@@ -32,6 +32,10 @@ public sealed class LimitsOptions
     [Range(1024, 1_048_576, ErrorMessage = "must be from 1024 to 1048576 bytes.")]
     public int MaxHeaderBytes { get; set; } = 16 * 1024;
 
+    /// <summary>Number of request header fields.</summary>
+    [Range(8, 10_000, ErrorMessage = "must be from 8 to 10000 header fields.")]
+    public int MaxHeaderCount { get; set; } = 100;
+
     /// <summary>Length of the path and query string.</summary>
     [Range(256, 65_536, ErrorMessage = "must be from 256 to 65536 characters.")]
     public int MaxUrlLength { get; set; } = 4096;

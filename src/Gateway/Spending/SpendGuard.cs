@@ -10,9 +10,10 @@ namespace Outpost.Gateway.Spending;
 /// <summary>
 /// Reserves a request's worst-case cost in its tenant's quota grain before the work starts, and refuses it with 402
 /// (budget) or 429 (tenant rate) when the grain says no. The grain serializes every reservation, so no burst of
-/// concurrent requests can spend past the budget. Free edge work (zero price) reserves nothing.
+/// concurrent requests can spend past the budget. Free edge work (zero price) reserves nothing, but still says what a
+/// tenant with a budget has left (<see cref="BudgetRemainingCache"/>).
 /// </summary>
-public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> pricing)
+public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> pricing, BudgetRemainingCache budgets)
 {
     public const string CostHeader = "X-Outpost-Cost";
     public const string RemainingHeader = "X-Outpost-Budget-Remaining";
@@ -27,13 +28,18 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(estimate);
+        var caller = CallerContext.From(context.User);
         if (estimate.MaxCostMicros == 0 && !estimate.IsCloud)
         {
+            if (await budgets.GetAsync(caller.Tenant, cancellationToken) is { } left)
+            {
+                context.Response.Headers[RemainingHeader] = left.ToString(CultureInfo.InvariantCulture);
+            }
+
             return new SpendTicket(null, null, estimate);
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var caller = CallerContext.From(context.User);
         var quota = cluster.GetGrain<ITenantQuotaGrain>(caller.Tenant);
         TenantLimits? limits = null;
         if (estimate.IsCloud)
@@ -74,6 +80,7 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
         }
 
         context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);
+        budgets.Remember(caller.Tenant, reservation.RemainingMicros);
 
         // What the budget check and reservation added to this request, for operators and benchmarks.
         ServerTiming.Add(context, "quota", System.Diagnostics.Stopwatch.GetElapsedTime(started));

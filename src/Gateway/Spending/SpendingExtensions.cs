@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.Spending;
 
@@ -10,6 +11,8 @@ public static class SpendingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddValidatedOptions<PricingOptions>(PricingOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BudgetRemainingCache>();
         builder.Services.AddSingleton<SpendGuard>();
         builder.AddSpendLedger();
         return builder;

@@ -51,6 +51,9 @@ public sealed partial class TenantQuotaGrain(
 
     private TenantQuotaState Quota => state.State;
 
+    // The rules over the state as it is now (a read of storage replaces the state object).
+    private SpendRules Rules => new(Quota, _rates);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _expiryTimer = this.RegisterGrainTimer(
@@ -134,10 +137,10 @@ public sealed partial class TenantQuotaGrain(
                 : throw new ArgumentException($"requestId '{request.RequestId}' is already reserved for a different request.", nameof(request));
         }
 
-        var (denial, retryAfter) = Decide(request, now);
+        var (denial, retryAfter) = Rules.Decide(request, now);
         if (denial != SpendDenial.None)
         {
-            return Task.FromResult(new SpendReservation(false, null, denial, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), retryAfter));
+            return Task.FromResult(new SpendReservation(false, null, denial, Rules.RemainingMicros, Rules.SoftLimitReached, PeriodEnd(now), retryAfter));
         }
 
         // A reservation is held in memory and persisted with the next write (a commit, a settlement, deactivation): a
@@ -184,7 +187,7 @@ public sealed partial class TenantQuotaGrain(
                 request.Target,
                 request.RequestId,
                 reservationId,
-                ChargeFor(reservation, actualCostMicros),
+                Rules.ChargeFor(reservation, actualCostMicros),
                 actualCostMicros,
                 inputTokens,
                 outputTokens,
@@ -201,7 +204,7 @@ public sealed partial class TenantQuotaGrain(
         // watermark. When an earlier attempt reached the ledger, its row is the charge.
         var charged = stored.PeriodStart == Quota.PeriodStart ? stored.CostMicros : 0;
         Quota.Reservations.Remove(reservationId);
-        AddCommitted(request.ClientId, request.Kind, charged);
+        Rules.AddCommitted(request.ClientId, request.Kind, charged);
         Quota.LedgerWatermark = Math.Max(Quota.LedgerWatermark ?? 0, stored.Id);
         _unsaved = true;
 
@@ -242,13 +245,13 @@ public sealed partial class TenantQuotaGrain(
             start,
             end,
             Quota.CommittedMicros,
-            Reserved(static _ => true),
+            Rules.Reserved(static _ => true),
             Quota.Limits?.BudgetMicros ?? 0,
-            SoftLimitReached(),
+            Rules.SoftLimitReached,
             new Dictionary<string, long>(Quota.ClientCommittedMicros),
             new Dictionary<string, long>(Quota.KindCommittedMicros),
             Quota.Reservations.Count,
-            RemainingMicros());
+            Rules.RemainingMicros);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -263,93 +266,6 @@ public sealed partial class TenantQuotaGrain(
     {
         await SettleAndWriteAsync(time.GetUtcNow());
         ScheduleExpiry();
-    }
-
-    private (SpendDenial Denial, TimeSpan? RetryAfter) Decide(SpendReservationRequest request, DateTimeOffset now)
-    {
-        if (Quota.Limits is not { } limits)
-        {
-            return (request.Paid ? SpendDenial.NoLimits : SpendDenial.None, null);
-        }
-
-        // Budgets first: waiting out a rate window does not help a request the budget refuses.
-        if ((request.Paid || !limits.EdgeContinuesOverBudget) && BudgetDenial(limits, request) is var budget and not SpendDenial.None)
-        {
-            return (budget, null);
-        }
-
-        if (_rates.RequestWait(limits.RequestsPerMinute, now) is { } requestWait)
-        {
-            return (SpendDenial.RequestRateExceeded, requestWait);
-        }
-
-        if (_rates.TokenWait(limits.TokensPerMinute, request.Tokens, now) is { } tokenWait)
-        {
-            return (SpendDenial.TokenRateExceeded, tokenWait == TimeSpan.MaxValue ? null : tokenWait);
-        }
-
-        return (SpendDenial.None, null);
-    }
-
-    private SpendDenial BudgetDenial(TenantLimits limits, SpendReservationRequest request)
-    {
-        // Paid work needs room for its worst case; free work (asked only when the tenant stops it at the limit)
-        // needs the budget not to be used up.
-        var needed = request.Paid ? request.MaxCostMicros : 1;
-        if (Headroom(limits.BudgetMicros, Quota.CommittedMicros, Reserved(static _ => true)) < needed)
-        {
-            return SpendDenial.BudgetExhausted;
-        }
-
-        var client = request.ClientId;
-        if (limits.ClientBudgetsMicros?.TryGetValue(client, out var clientBudget) == true
-            && Headroom(clientBudget, Quota.ClientCommittedMicros.GetValueOrDefault(client), Reserved(r => r.Request.ClientId == client)) < needed)
-        {
-            return SpendDenial.ClientBudgetExhausted;
-        }
-
-        var kind = request.Kind;
-        if (limits.KindBudgetsMicros?.TryGetValue(kind, out var kindBudget) == true
-            && Headroom(kindBudget, Quota.KindCommittedMicros.GetValueOrDefault(kind), Reserved(r => r.Request.Kind == kind)) < needed)
-        {
-            return SpendDenial.KindBudgetExhausted;
-        }
-
-        return SpendDenial.None;
-    }
-
-    /// <summary>
-    /// What a commit charges: the actual cost, up to the reservation's own hold plus whatever its budgets have left
-    /// that no other reservation holds (the least of that over the tenant, client and kind budgets). With the limits
-    /// unchanged since the reservation, an actual cost within the reserved maximum is always charged in full.
-    /// </summary>
-    private long ChargeFor(OpenReservation reservation, long actualCostMicros)
-    {
-        if (!reservation.Request.Paid)
-        {
-            return 0;
-        }
-
-        if (Quota.Limits is not { } limits)
-        {
-            return Math.Min(actualCostMicros, reservation.HeldMicros);
-        }
-
-        var held = reservation.HeldMicros;
-        var client = reservation.Request.ClientId;
-        var kind = reservation.Request.Kind;
-        var room = Headroom(limits.BudgetMicros, Quota.CommittedMicros, Reserved(static _ => true) - held);
-        if (limits.ClientBudgetsMicros?.TryGetValue(client, out var clientBudget) == true)
-        {
-            room = Math.Min(room, Headroom(clientBudget, Quota.ClientCommittedMicros.GetValueOrDefault(client), Reserved(r => r.Request.ClientId == client) - held));
-        }
-
-        if (limits.KindBudgetsMicros?.TryGetValue(kind, out var kindBudget) == true)
-        {
-            room = Math.Min(room, Headroom(kindBudget, Quota.KindCommittedMicros.GetValueOrDefault(kind), Reserved(r => r.Request.Kind == kind) - held));
-        }
-
-        return Math.Clamp(actualCostMicros, 0, Math.Max(room, 0));
     }
 
     /// <summary>Rolls the period over and expires reservations past their TTL. Returns whether state changed.</summary>
@@ -399,7 +315,6 @@ public sealed partial class TenantQuotaGrain(
         return true;
     }
 
-    /// <summary>Counts reservations whose ledger row was written before a crash kept their state write from happening.</summary>
     /// <summary>
     /// Counts what the ledger holds beyond the state: the rows after the watermark (commits whose state write never
     /// happened), settling their reservations. The period is settled first, so a row of the current period counts in
@@ -415,7 +330,7 @@ public sealed partial class TenantQuotaGrain(
             {
                 if (Quota.Reservations.Remove(entry.ReservationId, out var reservation))
                 {
-                    AddCommitted(reservation.Request.ClientId, reservation.Request.Kind, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
+                    Rules.AddCommitted(reservation.Request.ClientId, reservation.Request.Kind, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
                     LogReconciled(logger, TenantId, entry.ReservationId, entry.CostMicros);
                 }
             }
@@ -427,25 +342,13 @@ public sealed partial class TenantQuotaGrain(
         foreach (var entry in await _ledger.ReadSinceAsync(TenantId, watermark, cancellationToken))
         {
             Quota.Reservations.Remove(entry.ReservationId);
-            AddCommitted(entry.ClientId, entry.Kind, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
+            Rules.AddCommitted(entry.ClientId, entry.Kind, entry.PeriodStart == Quota.PeriodStart ? entry.CostMicros : 0);
             Quota.LedgerWatermark = entry.Id;
             LogReconciled(logger, TenantId, entry.ReservationId, entry.CostMicros);
             changed = true;
         }
 
         return changed;
-    }
-
-    private void AddCommitted(string clientId, string kind, long micros)
-    {
-        if (micros == 0)
-        {
-            return;
-        }
-
-        Quota.CommittedMicros += micros;
-        Quota.ClientCommittedMicros[clientId] = Quota.ClientCommittedMicros.GetValueOrDefault(clientId) + micros;
-        Quota.KindCommittedMicros[kind] = Quota.KindCommittedMicros.GetValueOrDefault(kind) + micros;
     }
 
     private async Task OnFlushTimerAsync(CancellationToken cancellationToken)
@@ -492,35 +395,11 @@ public sealed partial class TenantQuotaGrain(
         _expiryTimer.Change((due > TimeSpan.Zero ? due : TimeSpan.Zero) + ExpirySlack, Timeout.InfiniteTimeSpan);
     }
 
-    private long Reserved(Func<OpenReservation, bool> predicate)
-    {
-        long total = 0;
-        foreach (var reservation in Quota.Reservations.Values)
-        {
-            if (predicate(reservation))
-            {
-                total += reservation.HeldMicros;
-            }
-        }
-
-        return total;
-    }
-
-    private long RemainingMicros() =>
-        Quota.Limits is { } limits ? Math.Max(0, Headroom(limits.BudgetMicros, Quota.CommittedMicros, Reserved(static _ => true))) : 0;
-
-    private bool SoftLimitReached() =>
-        Quota.Limits is { } limits
-        && (Int128)(Quota.CommittedMicros + Reserved(static _ => true)) * 100 >= (Int128)limits.BudgetMicros * limits.SoftLimitPercent;
-
     private DateTimeOffset PeriodEnd(DateTimeOffset now) => BudgetPeriods.Containing(Quota.Limits, now).End;
 
     private SpendReservation Granted(OpenReservation reservation, DateTimeOffset now) =>
-        new(true, reservation.ReservationId, SpendDenial.None, RemainingMicros(), SoftLimitReached(), PeriodEnd(now), ExpiresAt: reservation.ExpiresAt);
+        new(true, reservation.ReservationId, SpendDenial.None, Rules.RemainingMicros, Rules.SoftLimitReached, PeriodEnd(now), ExpiresAt: reservation.ExpiresAt);
 
     private SpendCharge Charge(string reservationId, SpendCommitOutcome outcome, long charged, long actual, DateTimeOffset now) =>
-        new(reservationId, outcome, charged, actual, charged < actual, RemainingMicros(), SoftLimitReached(), PeriodEnd(now));
-
-    private static long Headroom(long budget, long committed, long reserved) =>
-        (long)Int128.Clamp((Int128)budget - committed - reserved, long.MinValue, long.MaxValue);
+        new(reservationId, outcome, charged, actual, charged < actual, Rules.RemainingMicros, Rules.SoftLimitReached, PeriodEnd(now));
 }

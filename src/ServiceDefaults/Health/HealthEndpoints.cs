@@ -11,7 +11,8 @@ namespace Outpost.ServiceDefaults.Health;
 /// <summary><c>/healthz</c> (the process is up) and <c>/readyz</c> (it can do its job).</summary>
 public static class HealthEndpoints
 {
-    private const string ReadyTag = "ready";
+    /// <summary>The tag of the checks <c>/readyz</c> runs; a service adds its own checks with it.</summary>
+    public const string ReadyTag = "ready";
 
     /// <summary>Readiness for a silo: it is an active cluster member and the database answers.</summary>
     public static IHealthChecksBuilder AddSiloReadiness(this IServiceCollection services) =>

@@ -1,4 +1,5 @@
 using Orleans.Dashboard;
+using Outpost.Silo.Dashboard;
 using Outpost.Grains.AuditLogs;
 using Outpost.Grains.Inference;
 using Outpost.Grains.TenantQuotas;
@@ -13,8 +14,8 @@ namespace Outpost.Silo.Extensions;
 public static class ControlSiloExtensions
 {
     /// <summary>
-    /// Adds the control-plane silo: schema migration before the silo starts, the Orleans Dashboard, and readiness
-    /// that means "joined the cluster and the database answers".
+    /// Adds the control-plane silo: schema migration before the silo starts, the Orleans Dashboard behind admin
+    /// authentication (<see cref="DashboardSecurity"/>), and readiness that means "joined the cluster and the database answers".
     /// </summary>
     public static WebApplicationBuilder AddControlSilo(this WebApplicationBuilder builder)
     {
@@ -27,13 +28,14 @@ public static class ControlSiloExtensions
         builder.AddAuditLogs();
         builder.AddTenantQuotas();
         builder.Services.AddSiloReadiness();
+        builder.AddDashboardSecurity();
         return builder;
     }
 
     public static WebApplication MapControlSiloEndpoints(this WebApplication app)
     {
         app.MapHealthEndpoints();
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapSecuredDashboard();
         return app;
     }
 }

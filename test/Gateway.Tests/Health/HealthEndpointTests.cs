@@ -1,11 +1,18 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Outpost.Gateway.Routing;
 using Outpost.Testing.Cluster;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Health;
 
-/// <summary>The gateway's readiness: a cluster gateway answers and the database answers.</summary>
+/// <summary>
+/// The gateway's readiness: a cluster gateway answers, the database answers, and the router sees the devices
+/// <c>Routing:ReadyMinDevices</c> asks for (2 in this fixture), so that the first request after "ready" is served.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class HealthEndpointTests(OutpostClusterFixture fixture)
 {
@@ -21,5 +28,55 @@ public sealed class HealthEndpointTests(OutpostClusterFixture fixture)
         var checks = json.RootElement.GetProperty("checks");
         Assert.Equal("Healthy", checks.GetProperty("cluster").GetProperty("status").GetString());
         Assert.Equal("Healthy", checks.GetProperty("database").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Readyz_OnceReady_TheFirstEmbeddingsRequestIsServed()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        string body;
+        while (true)
+        {
+            using var ready = await fixture.Cluster.Http.GetAsync(new Uri("/readyz", UriKind.Relative));
+            body = await ready.Content.ReadAsStringAsync();
+            if (ready.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"never ready: {body}");
+            await Task.Delay(100);
+        }
+
+        using var response = await fixture.Cluster.Http.PostAsync(
+            new Uri("/v1/embeddings", UriKind.Relative),
+            new StringContent("""{"model":"all-MiniLM-L6-v2","input":"the first request after ready"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        using var json = JsonDocument.Parse(body);
+        var routing = json.RootElement.GetProperty("checks").GetProperty("routing");
+        Assert.Equal("Healthy", routing.GetProperty("status").GetString());
+        Assert.Contains("all-MiniLM-L6-v2", routing.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2, HealthStatus.Healthy)]
+    [InlineData(3, HealthStatus.Unhealthy)]
+    public async Task RoutingCheck_CountsTheRoutersOnlineDevicesWithModels(int readyMinDevices, HealthStatus expected)
+    {
+        var catalog = fixture.Cluster.Gateway.Services.GetRequiredService<DeviceCatalog>();
+        await fixture.Cluster.WaitForDeviceAsync("dev-pi-1", online: true);
+        await fixture.Cluster.WaitForDeviceAsync("dev-pi-2", online: true);
+        var check = new RoutingReadinessCheck(catalog, Options.Create(new RoutingOptions { ReadyMinDevices = readyMinDevices }));
+
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+        for (var i = 0; i < 100 && catalog.Devices.Count(d => d.Online) < 2; i++)
+        {
+            await Task.Delay(100);
+            result = await check.CheckHealthAsync(new HealthCheckContext());
+        }
+
+        Assert.Equal(expected, result.Status);
+        Assert.Contains(expected == HealthStatus.Healthy ? "sees 2 online devices" : "ReadyMinDevices asks for 3", result.Description, StringComparison.Ordinal);
     }
 }

@@ -119,7 +119,7 @@ public sealed class FuzzTests(SecuredClusterFixture fixture)
     /// <summary>Bodies that are almost right, or not JSON at all.</summary>
     private static byte[] Body(Random rng)
     {
-        string text = rng.Next(16) switch
+        string text = rng.Next(20) switch
         {
             0 => "",
             1 => "{",
@@ -136,12 +136,22 @@ public sealed class FuzzTests(SecuredClusterFixture fixture)
             12 => """{"model":"nope","input":"x","encoding_format":"hex"}""",
             13 => """{"task":"generate","payload":{"model":"qwen2.5:1.5b","messages":[{"role":"robot","content":"x"}]}}""",
             14 => """{"model":"all-MiniLM-L6-v2","input":"x","encoding_format":1e999}""",
+            15 => """{"model":"all-MiniLM-L6-v2","input":["x","\udc00y"]}""",
+            16 => """{"task":"generate","payload":{"model":"qwen2.5:1.5b","prompt":"\ud83d","max_tokens":1e400}}""",
             _ => null!,
         };
 
         if (text is not null)
         {
             return Encoding.UTF8.GetBytes(text);
+        }
+
+        // Well-formed JSON whose string holds bytes that are not UTF-8 (a stray continuation byte, a truncated sequence).
+        if (rng.Next(3) == 0)
+        {
+            var field = rng.Next(2) == 0 ? "{\"model\":\"all-MiniLM-L6-v2\",\"input\":\"" : "{\"task\":\"embed\",\"payload\":{\"model\":\"";
+            var close = field.Contains("task", StringComparison.Ordinal) ? "\"}}" : "\"}";
+            return [.. Encoding.UTF8.GetBytes(field), .. rng.Next(2) == 0 ? new byte[] { 0x80, 0x41 } : new byte[] { 0xE2, 0x82 }, .. Encoding.UTF8.GetBytes(close)];
         }
 
         // Random bytes, invalid UTF-8 included, sometimes wrapped to look like JSON.

@@ -145,6 +145,51 @@ public sealed class LimitsTests(LimitsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task HeaderLimit_HeadersManyTimesOverLimit_StillProblemJson()
+    {
+        // 100 KiB: over what Kestrel accepted by default (64 KiB here), which answered a bare 431.
+        using var client = Client("headers-large", Scopes.Admin);
+        using var oversized = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/devices", UriKind.Relative));
+        oversized.Headers.Add("X-Padding", new string('h', 100 * 1024));
+
+        using var refused = await client.SendAsync(oversized);
+
+        var problem = await InferenceApi.AssertProblemAsync(refused, HttpStatusCode.RequestHeaderFieldsTooLarge, "headers-too-large");
+        Assert.Contains(LimitsClusterFixture.MaxHeaderBytes.ToString(CultureInfo.InvariantCulture), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HeaderCount_OverLimit_Returns431ProblemNamingTheCount()
+    {
+        using var client = Client("headers-many", Scopes.Admin);
+        using var many = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/devices", UriKind.Relative));
+        for (var i = 0; i < 150; i++)
+        {
+            many.Headers.Add($"X-H{i}", "v");
+        }
+
+        using var refused = await client.SendAsync(many);
+
+        var problem = await InferenceApi.AssertProblemAsync(refused, HttpStatusCode.RequestHeaderFieldsTooLarge, "headers-too-large");
+        Assert.Contains("at most 100 header fields", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HeaderLimit_AboveKestrelsCeiling_RefusedBeforeTheApplicationWithABare431()
+    {
+        // What the README says cannot be problem+json: past the server's own ceiling the request never reaches the
+        // pipeline, and Kestrel answers with a status line and no body.
+        using var client = Client("headers-ceiling", Scopes.Admin);
+        using var huge = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/devices", UriKind.Relative));
+        huge.Headers.Add("X-Padding", new string('h', Outpost.Gateway.Security.LimitsExtensions.MinHeaderBytesCeiling + 1024));
+
+        using var refused = await client.SendAsync(huge);
+
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, refused.StatusCode);
+        Assert.Empty(await refused.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task RequestTimeout_GenerationOutlastsTimeout_Returns504Problem()
     {
         using var client = Client("slow", Scopes.InferCreate);

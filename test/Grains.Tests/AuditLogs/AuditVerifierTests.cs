@@ -42,7 +42,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
         await TamperAsync("UPDATE outpost_audit_events SET cost_micros = 0, decision = 'allowed' WHERE tenant_id = @t AND seq = 7", tenant);
 
         var problem = AssertInvalid(await VerifyAsync(tenant));
-        Assert.Equal(("changed_event", 7L, events[7].RequestId), (problem.Kind, problem.Sequence, problem.RequestId));
+        Assert.Equal((AuditProblemKind.ChangedEvent, 7L, events[7].RequestId), (problem.Kind, problem.Sequence, problem.RequestId));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
         await TamperAsync("DELETE FROM outpost_audit_events WHERE tenant_id = @t AND seq = 3", tenant);
 
         var problem = AssertInvalid(await VerifyAsync(tenant));
-        Assert.Equal(("missing_event", 3L), (problem.Kind, problem.Sequence));
+        Assert.Equal((AuditProblemKind.MissingEvent, 3L), (problem.Kind, problem.Sequence));
         Assert.Contains(events[4].RequestId, problem.Detail, StringComparison.Ordinal);
     }
 
@@ -70,7 +70,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
             """, tenant);
 
         var problem = AssertInvalid(await VerifyAsync(tenant));
-        Assert.Equal(("changed_event", 2L, events[9].RequestId), (problem.Kind, problem.Sequence, problem.RequestId));
+        Assert.Equal((AuditProblemKind.ChangedEvent, 2L, events[9].RequestId), (problem.Kind, problem.Sequence, problem.RequestId));
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
             """, tenant);
 
         var problem = AssertInvalid(await VerifyAsync(tenant, log));
-        Assert.Equal(("foreign_event", (long)events.Count, forged.RequestId), (problem.Kind, problem.Sequence, problem.RequestId));
+        Assert.Equal((AuditProblemKind.ForeignEvent, (long)events.Count, forged.RequestId), (problem.Kind, problem.Sequence, problem.RequestId));
     }
 
     [Fact]
@@ -105,13 +105,13 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
 
         // From the database alone, the signed segment that holds it; with the grain's record of what it wrote, the event.
         var problem = AssertInvalid(await VerifyAsync(tenant));
-        Assert.Equal(("root_mismatch", 0L, 5L), (problem.Kind, problem.Sequence, problem.CheckpointSize));
+        Assert.Equal((AuditProblemKind.RootMismatch, 0L, 5L), (problem.Kind, problem.Sequence, problem.CheckpointSize));
         Assert.Contains("Events 0 to 4", problem.Detail, StringComparison.Ordinal);
         await using (var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString))
         {
             var located = AssertInvalid(await new AuditVerifier(dataSource).VerifyAsync(
                 tenant, () => log.CountAsync(), from => log.GetLeafHashesAsync(from, 1000)));
-            Assert.Equal(("changed_event", 2L, events[2].RequestId), (located.Kind, located.Sequence, located.RequestId));
+            Assert.Equal((AuditProblemKind.ChangedEvent, 2L, events[2].RequestId), (located.Kind, located.Sequence, located.RequestId));
         }
 
         // Reloaded from the changed rows, the grain notices and will not vouch for them with a new checkpoint.
@@ -131,7 +131,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
             "outpost_audit_checkpoints");
 
         var problem = AssertInvalid(await VerifyAsync(tenant));
-        Assert.Equal(("bad_signature", 5L), (problem.Kind, problem.CheckpointSize));
+        Assert.Equal((AuditProblemKind.BadSignature, 5L), (problem.Kind, problem.CheckpointSize));
     }
 
     // What the services' role may not do, and which layer refuses it: its privileges, or (DELETE, granted for

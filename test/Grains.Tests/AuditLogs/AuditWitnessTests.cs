@@ -166,7 +166,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
 
         Assert.True(fooled.Valid, fooled.FirstProblem?.Detail);
         Assert.False(caught.Valid);
-        Assert.Equal(("witness_mismatch", 4L), (caught.FirstProblem!.Kind, caught.FirstProblem.CheckpointSize));
+        Assert.Equal((AuditProblemKind.WitnessMismatch, 4L), (caught.FirstProblem!.Kind, caught.FirstProblem.CheckpointSize));
         var output = new StringWriter();
         var exitCode = await Outpost.Admin.AdminCli.RunAsync(
             ["audit", "verify", tenant, "--witness", fixture.WitnessFile, $"--ConnectionStrings:Outpost={fixture.Cluster.ConnectionString}"],

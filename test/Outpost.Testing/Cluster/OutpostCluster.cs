@@ -159,6 +159,11 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Security:MasterKeyFile"] = MasterKeyFile,
             ["Security:CreateMasterKeyFile"] = "true",
         };
+        foreach (var (key, value) in TokenValidationSettings())
+        {
+            values[key] = value;
+        }
+
         foreach (var (key, value) in Settings.ControlConfiguration)
         {
             values[key] = value;
@@ -218,6 +223,11 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Http:Port"] = "0",
             ["Security:MasterKeyFile"] = MasterKeyFile,
         };
+        foreach (var (key, value) in TokenValidationSettings())
+        {
+            settings[key] = value;
+        }
+
         var process = new SiloProcess(
             OutpostProcessRunner.Start("Silo", settings.Select(kv => $"--{kv.Key}={kv.Value}"), new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ServiceConnectionString }),
             deviceId: null);
@@ -235,6 +245,14 @@ public sealed class OutpostCluster : IAsyncDisposable
 
         return process;
     }
+
+    /// <summary>What a process that verifies the cluster's tokens (the gateway, the control silo's dashboard) is given.</summary>
+    public Dictionary<string, string?> TokenValidationSettings() => new()
+    {
+        ["Security:Issuer"] = Issuer,
+        ["Security:Audience"] = Audience,
+        ["Security:DevelopmentHs256Secret"] = Convert.ToBase64String(DevelopmentKey),
+    };
 
     public async Task StopSiloAsync(SiloHandle silo)
     {

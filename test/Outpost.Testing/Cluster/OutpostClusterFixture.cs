@@ -18,7 +18,7 @@ public sealed class OutpostClusterFixture : IAsyncLifetime
         _postgres = await PostgreSqlServer.StartAsync();
         _cluster = await OutpostCluster.StartAsync(_postgres, new OutpostClusterSettings
         {
-            GatewayConfiguration = new Dictionary<string, string?> { ["Diagnostics:ServerTiming"] = "true" },
+            GatewayConfiguration = new Dictionary<string, string?> { ["Diagnostics:ServerTiming"] = "true", ["Routing:ReadyMinDevices"] = "2" },
         });
     }
 

@@ -81,12 +81,24 @@ public sealed class StartupErrorTests(PostgreSqlFixture postgres) : IClassFixtur
         Assert.DoesNotContain(second.StandardOutput.Split('\n'), line => line.StartsWith("applied ", StringComparison.Ordinal));
     }
 
-    // The audit key's master key is a requirement of its own; the other tests give one so that theirs is the only problem.
+    // The audit key's master key and the dashboard's token issuer are requirements of their own; the other tests give
+    // them so that theirs is the only problem.
     private static readonly Dictionary<string, string?> MasterKey = new()
     {
         ["Security__MasterKeyFile"] = Path.Combine(Path.GetTempPath(), $"outpost-silo-test-{Guid.NewGuid():N}.key"),
         ["Security__CreateMasterKeyFile"] = "true",
+        ["Security__Issuer"] = "http://outpost.test",
     };
+
+    [Fact]
+    public async Task Start_MissingIssuer_PrintsOneLineNamingKey()
+    {
+        var result = await StartupErrors.RunAsync(
+            Project, [], UnreachableConnectionString(), new Dictionary<string, string?>(MasterKey) { ["Security__Issuer"] = null });
+
+        var line = AssertConfigurationError(result);
+        Assert.Contains("Security:Issuer", line, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Start_MissingMasterKeyFile_PrintsOneLineNamingKey()
