@@ -1,15 +1,17 @@
 using Outpost.AuditLog;
+using Outpost.AuditLog.Reading;
 using Outpost.Identity;
 
 namespace Outpost.Gateway.AuditLogs;
 
 public static class AuditExtensions
 {
-    /// <summary>The audit trail of every request: the middleware's writer, the tenants' settings, the store and the verifier.</summary>
+    /// <summary>The audit trail of every request: the middleware's writer, the tenants' settings, the log's storage and verifier (<see cref="AuditLogStorageExtensions.AddAuditLogStorage"/>), and the reader the audit API reads through.</summary>
     public static WebApplicationBuilder AddAuditing(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddAuditLogStorage();
+        builder.Services.AddSingleton<AuditReader>();
         builder.Services.AddSingleton<AuditSettingsCache>();
         builder.Services.AddSingleton<AuditMetrics>();
         builder.Services.AddSingleton<AuditWriter>();

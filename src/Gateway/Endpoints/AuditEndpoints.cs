@@ -1,10 +1,10 @@
-using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Outpost.AuditLog.Reading;
 using Outpost.AuditLog.Signing;
 using Outpost.AuditLog.Storage;
 using Outpost.AuditLog.Verification;
@@ -24,11 +24,6 @@ namespace Outpost.Gateway.Endpoints;
 /// </summary>
 public static class AuditEndpoints
 {
-    /// <summary>The most events one page returns.</summary>
-    public const int MaxPageSize = 1000;
-
-    private const int DefaultPageSize = 100;
-
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder endpoints)
     {
         var audit = endpoints.MapGroup("/v1/audit").WithTags("Audit").RequireAuthorization(Scopes.AuditRead);
@@ -66,86 +61,57 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditEventPage>> ListEventsAsync(
-        HttpContext context, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
+        HttpContext context, ClaimsPrincipal user, AuditReader reader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = CallerContext.From(user);
-        return TypedResults.Ok(await ReadPageAsync(store, cluster, caller.Tenant, context.Request.Query, cancellationToken));
+        return TypedResults.Ok(await ReadPageAsync(reader, caller.Tenant, context.Request.Query, cancellationToken));
     }
 
     public static async Task<Ok<AuditEventPage>> ListTenantEventsAsync(
-        string tenant, HttpContext context, ClaimsPrincipal user, AuditStore store, TenantStore tenants, IClusterClient cluster,
-        CancellationToken cancellationToken)
+        string tenant, HttpContext context, ClaimsPrincipal user, AuditReader reader, TenantStore tenants, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         await RequireAuditLogAsync(user, tenant, tenants, cancellationToken);
-        return TypedResults.Ok(await ReadPageAsync(store, cluster, tenant, context.Request.Query, cancellationToken));
+        return TypedResults.Ok(await ReadPageAsync(reader, tenant, context.Request.Query, cancellationToken));
     }
 
-    private static async Task<AuditEventPage> ReadPageAsync(
-        AuditStore store, IClusterClient cluster, string tenant, IQueryCollection request, CancellationToken cancellationToken)
+    private static async Task<AuditEventPage> ReadPageAsync(AuditReader reader, string tenant, IQueryCollection request, CancellationToken cancellationToken)
     {
-        var query = ReadQuery(request);
-        var limit = ReadLimit(request["limit"]);
-        await LogStagedAsync(cluster, tenant);
-        var entries = await store.QueryAsync(tenant, query, limit + 1, cancellationToken);
-        var page = entries.Take(limit).Select(AuditEventResponse.From).ToList();
-        var next = entries.Count > limit ? EncodeCursor(entries[limit - 1].Sequence) : null;
-        return new AuditEventPage(page, next);
+        var page = await reader.ReadPageAsync(tenant, ReadQuery(request), ReadLimit(request["limit"]), cancellationToken);
+        return new AuditEventPage(page.Entries.Select(AuditEventResponse.From).ToList(), page.NextCursor);
     }
 
     public static async Task<Ok<AuditEventResponse>> GetEventAsync(
-        string requestId, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
-    {
-        var caller = CallerContext.From(user);
-        await LogStagedAsync(cluster, caller.Tenant);
-        var entry = await FindAsync(store, caller.Tenant, requestId, cancellationToken);
-        return TypedResults.Ok(AuditEventResponse.From(entry));
-    }
+        string requestId, ClaimsPrincipal user, AuditReader reader, CancellationToken cancellationToken) =>
+        TypedResults.Ok(AuditEventResponse.From(await Found(() => reader.FindAsync(CallerContext.From(user).Tenant, requestId, cancellationToken))));
 
-    public static async Task ExportAsync(
-        HttpContext context, ClaimsPrincipal user, AuditStore store, IClusterClient cluster, CancellationToken cancellationToken)
+    public static async Task ExportAsync(HttpContext context, ClaimsPrincipal user, AuditReader reader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = CallerContext.From(user);
-        var query = ReadQuery(context.Request.Query) with { AfterSequence = null };
-        await LogStagedAsync(cluster, caller.Tenant);
+        var query = ReadQuery(context.Request.Query);
         context.Response.ContentType = "application/x-ndjson";
         var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-        long? after = null;
-        while (true)
+        var written = 0;
+        await foreach (var entry in reader.ExportAsync(caller.Tenant, query, cancellationToken))
         {
-            var page = await store.QueryAsync(caller.Tenant, query with { AfterSequence = after }, MaxPageSize, cancellationToken);
-            foreach (var entry in page)
+            await JsonSerializer.SerializeAsync(context.Response.Body, AuditEventResponse.From(entry), json, cancellationToken);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+            if (++written % AuditReader.MaxPageSize == 0)
             {
-                await JsonSerializer.SerializeAsync(context.Response.Body, AuditEventResponse.From(entry), json, cancellationToken);
-                await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+                await context.Response.Body.FlushAsync(cancellationToken);
             }
-
-            await context.Response.Body.FlushAsync(cancellationToken);
-            if (page.Count < MaxPageSize)
-            {
-                return;
-            }
-
-            after = page[^1].Sequence;
         }
+
+        await context.Response.Body.FlushAsync(cancellationToken);
     }
 
-    public static async Task<Ok<AuditCheckpointResponse>> GetLatestCheckpointAsync(ClaimsPrincipal user, IClusterClient cluster)
-    {
-        var log = cluster.GetGrain<IAuditLogGrain>(CallerContext.From(user).Tenant);
-        await log.IngestStagedAsync();
-        var checkpoint = await log.GetLatestCheckpointAsync() ?? await SignAsync(log);
-        return TypedResults.Ok(AuditCheckpointResponse.From(checkpoint));
-    }
+    public static async Task<Ok<AuditCheckpointResponse>> GetLatestCheckpointAsync(ClaimsPrincipal user, AuditReader reader) =>
+        TypedResults.Ok(AuditCheckpointResponse.From(await Signed(() => reader.LatestCheckpointAsync(CallerContext.From(user).Tenant))));
 
-    public static async Task<Ok<AuditCheckpointResponse>> SignCheckpointAsync(ClaimsPrincipal user, IClusterClient cluster)
-    {
-        var log = cluster.GetGrain<IAuditLogGrain>(CallerContext.From(user).Tenant);
-        await log.IngestStagedAsync();
-        return TypedResults.Ok(AuditCheckpointResponse.From(await SignAsync(log)));
-    }
+    public static async Task<Ok<AuditCheckpointResponse>> SignCheckpointAsync(ClaimsPrincipal user, AuditReader reader) =>
+        TypedResults.Ok(AuditCheckpointResponse.From(await Signed(() => reader.SignCheckpointAsync(CallerContext.From(user).Tenant))));
 
     public static async Task<Ok<ListResponse<AuditCheckpointResponse>>> ListCheckpointsAsync(
         [FromQuery(Name = "from_size")] long? fromSize,
@@ -156,7 +122,7 @@ public static class AuditEndpoints
     {
         var caller = CallerContext.From(user);
         var checkpoints = await store.ReadCheckpointsAsync(caller.Tenant, fromSize ?? 0, toSize ?? long.MaxValue, cancellationToken);
-        return TypedResults.Ok(new ListResponse<AuditCheckpointResponse>(checkpoints.TakeLast(MaxPageSize).Select(AuditCheckpointResponse.From).ToList()));
+        return TypedResults.Ok(new ListResponse<AuditCheckpointResponse>(checkpoints.TakeLast(AuditReader.MaxPageSize).Select(AuditCheckpointResponse.From).ToList()));
     }
 
     public static async Task<Ok<ListResponse<AuditKeyResponse>>> ListKeysAsync(Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
@@ -181,8 +147,7 @@ public static class AuditEndpoints
         [FromQuery(Name = "request_id")] string? requestId,
         [FromQuery(Name = "tree_size")] long? treeSize,
         ClaimsPrincipal user,
-        AuditStore store,
-        IClusterClient cluster,
+        AuditReader reader,
         CancellationToken cancellationToken)
     {
         var caller = CallerContext.From(user);
@@ -191,22 +156,8 @@ public static class AuditEndpoints
             throw ProblemException.BadRequest("request_id is required: the X-Request-Id of the request whose event to prove.");
         }
 
-        var log = cluster.GetGrain<IAuditLogGrain>(caller.Tenant);
-        await log.IngestStagedAsync();
-        var entry = await FindAsync(store, caller.Tenant, requestId, cancellationToken);
-        AuditCheckpoint? checkpoint = null;
-        if (treeSize is null)
-        {
-            checkpoint = await log.GetLatestCheckpointAsync();
-            if (checkpoint is null || checkpoint.TreeSize <= entry.Sequence)
-            {
-                checkpoint = await SignAsync(log);
-            }
-        }
-
-        var size = treeSize ?? checkpoint!.TreeSize;
-        var proof = await ProveAsync(() => log.GetInclusionProofAsync(entry.Sequence, size));
-        var leaf = AuditLeaf.Encode(caller.Tenant, entry.Sequence, entry.Event);
+        var inclusion = await Proved(() => Found(() => Signed(() => reader.ProveInclusionAsync(caller.Tenant, requestId, treeSize, cancellationToken))));
+        var (proof, leaf, checkpoint) = (inclusion.Proof, inclusion.Leaf, inclusion.Checkpoint);
         return TypedResults.Ok(new AuditInclusionProofResponse(
             requestId,
             proof.LeafIndex,
@@ -219,15 +170,14 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditConsistencyProofResponse>> GetConsistencyProofAsync(
-        long? from, long? to, ClaimsPrincipal user, IClusterClient cluster)
+        long? from, long? to, ClaimsPrincipal user, AuditReader reader)
     {
         if (from is null || to is null)
         {
             throw ProblemException.BadRequest("from and to are required: the two tree sizes (e.g. of two checkpoints).");
         }
 
-        var log = cluster.GetGrain<IAuditLogGrain>(CallerContext.From(user).Tenant);
-        var proof = await ProveAsync(() => log.GetConsistencyProofAsync(from.Value, to.Value));
+        var proof = await Proved(() => reader.ProveConsistencyAsync(CallerContext.From(user).Tenant, from.Value, to.Value));
         return TypedResults.Ok(new AuditConsistencyProofResponse(
             proof.FromSize, proof.ToSize, Convert.ToBase64String(proof.FromRoot), Convert.ToBase64String(proof.ToRoot),
             proof.Path.Select(Convert.ToBase64String).ToList()));
@@ -316,14 +266,12 @@ public static class AuditEndpoints
         return AuditVerificationResponse.From(verification);
     }
 
-    // Every read of a log first logs what waits in the intake: a caller who got a response finds its event.
-    private static Task<int> LogStagedAsync(IClusterClient cluster, string tenant) => cluster.GetGrain<IAuditLogGrain>(tenant).IngestStagedAsync();
-
-    private static async Task<AuditCheckpoint> SignAsync(IAuditLogGrain log)
+    // The reader's failures, as the caller's problems.
+    private static async Task<T> Signed<T>(Func<Task<T>> read)
     {
         try
         {
-            return await log.SignCheckpointAsync();
+            return await read();
         }
         catch (AuditIntegrityException ex)
         {
@@ -331,7 +279,7 @@ public static class AuditEndpoints
         }
     }
 
-    private static async Task<T> ProveAsync<T>(Func<Task<T>> prove)
+    private static async Task<T> Proved<T>(Func<Task<T>> prove)
     {
         try
         {
@@ -343,13 +291,16 @@ public static class AuditEndpoints
         }
     }
 
-    private static async Task<AuditEntry> FindAsync(AuditStore store, string tenant, string requestId, CancellationToken cancellationToken)
+    private static async Task<T> Found<T>(Func<Task<T>> find)
     {
-        var found = await store.QueryAsync(tenant, new AuditQuery(RequestId: requestId), 1, cancellationToken);
-        return found.Count == 1
-            ? found[0]
-            : throw new ProblemException(StatusCodes.Status404NotFound, "audit-event-not-found", "Audit event not found",
-                $"No audit event of this tenant has request id '{requestId}'.");
+        try
+        {
+            return await find();
+        }
+        catch (AuditEventNotFoundException ex)
+        {
+            throw new ProblemException(StatusCodes.Status404NotFound, "audit-event-not-found", "Audit event not found", ex.Message);
+        }
     }
 
     private static AuditQuery ReadQuery(IQueryCollection query) => new(
@@ -361,7 +312,7 @@ public static class AuditEndpoints
         Decision: Single(query, "decision"),
         Device: Single(query, "device"),
         RequestId: Single(query, "request_id"),
-        AfterSequence: DecodeCursor(Single(query, "cursor")));
+        AfterSequence: Single(query, "cursor") is { } cursor ? DecodeCursor(cursor) : null);
 
     private static string? Single(IQueryCollection query, string name) =>
         query[name].Count switch
@@ -372,32 +323,19 @@ public static class AuditEndpoints
         };
 
     private static int ReadLimit(Microsoft.Extensions.Primitives.StringValues value) =>
-        value.Count == 0 ? DefaultPageSize
-        : int.TryParse(value[0], NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxPageSize ? limit
-        : throw ProblemException.BadRequest($"limit must be a whole number from 1 to {MaxPageSize}.");
+        value.Count == 0 ? AuditReader.DefaultPageSize
+        : int.TryParse(value[0], NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= AuditReader.MaxPageSize ? limit
+        : throw ProblemException.BadRequest($"limit must be a whole number from 1 to {AuditReader.MaxPageSize}.");
 
-    private static string EncodeCursor(long sequence) =>
-        Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(sequence.ToString(CultureInfo.InvariantCulture)));
-
-    private static long? DecodeCursor(string? cursor)
+    private static long DecodeCursor(string cursor)
     {
-        if (cursor is null)
-        {
-            return null;
-        }
-
         try
         {
-            var text = System.Text.Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
-            if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
-            {
-                return sequence;
-            }
+            return AuditReader.DecodeCursor(cursor);
         }
         catch (FormatException)
         {
+            throw ProblemException.BadRequest("cursor is not one this API returned.");
         }
-
-        throw ProblemException.BadRequest("cursor is not one this API returned.");
     }
 }

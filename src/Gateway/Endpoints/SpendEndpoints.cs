@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Outpost.Gateway.Contracts;
 using Outpost.Gateway.Errors;
 using Outpost.Gateway.Security;
 using Outpost.Grains.TenantQuotas;
@@ -58,12 +59,3 @@ public static class SpendEndpoints
         : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.ToUniversalTime()
         : throw ProblemException.BadRequest($"{name} must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z.");
 }
-
-/// <summary>The answer of <c>GET /v1/spend</c>.</summary>
-public sealed record SpendReport(
-    string Tenant, DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<SpendReportRow> Data, long TotalMicros, SpendBudget Budget);
-
-public sealed record SpendReportRow(string Key, long CostMicros, long Requests, long InputTokens, long OutputTokens);
-
-public sealed record SpendBudget(
-    long BudgetMicros, long CommittedMicros, long ReservedMicros, long RemainingMicros, bool SoftLimitReached, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd);

@@ -24,6 +24,10 @@ internal sealed partial class ClusterExceptionHandler(IProblemDetailsService pro
             DeviceUnavailableException ex => (StatusCodes.Status503ServiceUnavailable, "device-unavailable", "Device unavailable", ex.Message),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "cluster-unavailable", "Cluster unavailable", "The Outpost cluster did not answer in time; retry shortly."),
+            // GetGrain throws this while the client's copy of the cluster manifest has no silo that hosts the grain:
+            // a control silo restarting, or one that joined moments ago. The next manifest refresh ends it.
+            ArgumentException { Source: "Orleans.Core" } =>
+                (StatusCodes.Status503ServiceUnavailable, "cluster-unavailable", "Cluster unavailable", "No silo of the Outpost cluster hosts this service right now; retry shortly."),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large", "The request body is larger than this endpoint accepts."),
             BadHttpRequestException ex => (ex.StatusCode, "invalid-request", "Invalid request", Describe(ex)),

@@ -1,3 +1,4 @@
+using Outpost.EdgeSilo.Tests.Inference.Onnx;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,12 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Outpost.Gateway.Routing;
-using Outpost.Testing;
-using Outpost.Testing.Anthropic;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;
-using Outpost.Testing.PostgreSql;
-using Xunit;
 
 namespace Outpost.Gateway.Tests.Messages;
 
@@ -14,7 +8,19 @@ namespace Outpost.Gateway.Tests.Messages;
 /// One edge device serving the Hailo stand-in's LLM, and the Anthropic stand-in as the cloud upstream, with prices for
 /// one cloud model ($3 / $15 per million tokens) and for edge tokens (2 micro-dollars each).
 /// </summary>
-public sealed class MessagesClusterFixture : IAsyncLifetime
+public sealed class MessagesClusterFixture() : OutpostClusterFixture(new ClusterScenario
+{
+    EdgeDevices = [DeviceId],
+    Hailo = true,
+    Anthropic = true,
+    GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit)
+    {
+        ["Cloud:Anthropic:ApiKey"] = UpstreamKey,
+        [$"Pricing:CloudModels:{CloudModel}:InputPerMillionMicros"] = "3000000",
+        [$"Pricing:CloudModels:{CloudModel}:OutputPerMillionMicros"] = "15000000",
+        ["Pricing:EdgeGenerationTokenMicros"] = EdgeMicrosPerToken.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    },
+})
 {
     public const string DeviceId = "dev-pi-1";
     public const string CloudModel = "claude-sonnet-4-5";
@@ -23,53 +29,6 @@ public sealed class MessagesClusterFixture : IAsyncLifetime
     public const long InputMicrosPerToken = 3;
     public const long OutputMicrosPerToken = 15;
     public const long EdgeMicrosPerToken = 2;
-
-    private PostgreSqlServer? _postgres;
-    private FakeHailoOllamaServer? _hailo;
-    private FakeAnthropicServer? _anthropic;
-    private OutpostCluster? _cluster;
-
-    public OutpostCluster Cluster => _cluster ?? throw new InvalidOperationException("Not initialized.");
-
-    public FakeAnthropicServer Anthropic => _anthropic ?? throw new InvalidOperationException("Not initialized.");
-
-    public string GatewayUrl => Cluster.Http.BaseAddress!.ToString().TrimEnd('/');
-
-    public async Task InitializeAsync()
-    {
-        _postgres = await PostgreSqlServer.StartAsync();
-        _hailo = await FakeHailoOllamaServer.StartAsync();
-        _anthropic = await FakeAnthropicServer.StartAsync();
-        _cluster = await OutpostCluster.StartAsync(_postgres, new OutpostClusterSettings
-        {
-            EdgeDevices = [DeviceId],
-            EdgeConfiguration = new Dictionary<string, string?> { ["Inference:Hailo:BaseUrl"] = _hailo.BaseUrl.ToString() },
-            GatewayConfiguration = new Dictionary<string, string?>
-            {
-                ["Cloud:Anthropic:BaseUrl"] = _anthropic.BaseUrl,
-                ["Cloud:Anthropic:ApiKey"] = UpstreamKey,
-                [$"Pricing:CloudModels:{CloudModel}:InputPerMillionMicros"] = "3000000",
-                [$"Pricing:CloudModels:{CloudModel}:OutputPerMillionMicros"] = "15000000",
-                ["Pricing:EdgeGenerationTokenMicros"] = EdgeMicrosPerToken.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Limits:RequestsPerSecond"] = "100000",
-                ["Limits:Burst"] = "100000",
-            },
-        });
-
-        await _cluster.WaitForDeviceAsync(DeviceId, online: true);
-        var catalog = _cluster.Gateway.Services.GetRequiredService<DeviceCatalog>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!catalog.Devices.Any(d => d.Online && d.Record.Registration.Models.Any(m => m.Name == EdgeModel)))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The gateway never saw {DeviceId} serving {EdgeModel}.");
-            }
-
-            catalog.RequestRefresh();
-            await Task.Delay(200);
-        }
-    }
 
     /// <summary>A tenant with a budget; cloud models only when <paramref name="cloudAllowed"/>.</summary>
     public async Task CreateTenantAsync(string tenant, bool cloudAllowed)
@@ -101,6 +60,4 @@ public sealed class MessagesClusterFixture : IAsyncLifetime
 
         return rows;
     }
-
-    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _anthropic, _hailo, _postgres);
 }

@@ -3,10 +3,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Outpost.Identity;
-using Outpost.Testing;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;
-using Outpost.Testing.PostgreSql;
 using Xunit;
 
 namespace Outpost.Gateway.Tests.Security;
@@ -16,7 +14,23 @@ namespace Outpost.Gateway.Tests.Security;
 /// small token bucket per client, small bodies, headers and URLs, a request timeout that a slowed-down LLM stand-in can
 /// outlast, and a grain-call timeout shorter than that.
 /// </summary>
-public sealed class LimitsClusterFixture : IAsyncLifetime
+public sealed class LimitsClusterFixture() : OutpostClusterFixture(new ClusterScenario
+{
+    EdgeDevices = [DeviceId],
+    Hailo = true,
+    GatewayConfiguration = new Dictionary<string, string?>
+    {
+        ["Limits:RequestsPerSecond"] = RequestsPerSecond.ToString(CultureInfo.InvariantCulture),
+        ["Limits:Burst"] = Burst.ToString(CultureInfo.InvariantCulture),
+        ["Limits:AnonymousRequestsPerSecond"] = "2",
+        ["Limits:MaxRequestBodyBytes"] = MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
+        ["Limits:MaxEmbeddingsBodyBytes"] = MaxEmbeddingsBodyBytes.ToString(CultureInfo.InvariantCulture),
+        ["Limits:MaxHeaderBytes"] = MaxHeaderBytes.ToString(CultureInfo.InvariantCulture),
+        ["Limits:MaxUrlLength"] = MaxUrlLength.ToString(CultureInfo.InvariantCulture),
+        ["Limits:RequestTimeout"] = RequestTimeout.ToString("c", CultureInfo.InvariantCulture),
+        ["Cluster:ResponseTimeout"] = ResponseTimeout.ToString("c", CultureInfo.InvariantCulture),
+    },
+})
 {
     public const string DeviceId = "dev-pi-1";
 
@@ -41,36 +55,8 @@ public sealed class LimitsClusterFixture : IAsyncLifetime
 
     private static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(90);
 
-    private PostgreSqlServer? _postgres;
-    private FakeHailoOllamaServer? _hailo;
-    private OutpostCluster? _cluster;
-
-    public OutpostCluster Cluster => _cluster ?? throw new InvalidOperationException("Not initialized.");
-
-    public FakeHailoOllamaServer Hailo => _hailo ?? throw new InvalidOperationException("Not initialized.");
-
-    public async Task InitializeAsync()
+    protected override async Task OnStartedAsync()
     {
-        _postgres = await PostgreSqlServer.StartAsync();
-        _hailo = await FakeHailoOllamaServer.StartAsync();
-        _cluster = await OutpostCluster.StartAsync(_postgres, new OutpostClusterSettings
-        {
-            EdgeDevices = [DeviceId],
-            EdgeConfiguration = new Dictionary<string, string?> { ["Inference:Hailo:BaseUrl"] = _hailo.BaseUrl.ToString() },
-            GatewayConfiguration = new Dictionary<string, string?>
-            {
-                ["Limits:RequestsPerSecond"] = RequestsPerSecond.ToString(CultureInfo.InvariantCulture),
-                ["Limits:Burst"] = Burst.ToString(CultureInfo.InvariantCulture),
-                ["Limits:AnonymousRequestsPerSecond"] = "2",
-                ["Limits:MaxRequestBodyBytes"] = MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture),
-                ["Limits:MaxEmbeddingsBodyBytes"] = MaxEmbeddingsBodyBytes.ToString(CultureInfo.InvariantCulture),
-                ["Limits:MaxHeaderBytes"] = MaxHeaderBytes.ToString(CultureInfo.InvariantCulture),
-                ["Limits:MaxUrlLength"] = MaxUrlLength.ToString(CultureInfo.InvariantCulture),
-                ["Limits:RequestTimeout"] = RequestTimeout.ToString("c", CultureInfo.InvariantCulture),
-                ["Cluster:ResponseTimeout"] = ResponseTimeout.ToString("c", CultureInfo.InvariantCulture),
-            },
-        });
-
         // The device catalog and the embedding model load in the background; a cold first request could outlast the timeout.
         using var http = Cluster.CreateHttpClient(Cluster.IssueDevelopmentToken(OutpostCluster.DefaultTenant, [.. Scopes.All], clientId: "limits-warm-up"));
         await WaitUntilServedAsync(http, "/v1/embeddings", JsonSerializer.Serialize(new { model = EmbeddingModel, input = "warm-up" }));
@@ -80,8 +66,6 @@ public sealed class LimitsClusterFixture : IAsyncLifetime
             payload = new { model = FakeHailoOllamaServer.DefaultModel, prompt = "warm up", max_tokens = 8 },
         }));
     }
-
-    public Task DisposeAsync() => Disposal.DisposeInOrderAsync(_cluster, _hailo, _postgres);
 
     private static async Task WaitUntilServedAsync(HttpClient http, string path, string json)
     {

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Outpost.Gateway.Tests.Inference;
 using Outpost.Identity;
 using Outpost.Testing.Cluster;
 using Outpost.Testing.Hailo;

@@ -13,18 +13,11 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
 {
     private IClusterClient Client => fixture.Cluster.Client;
 
-    internal static AuditEvent Event(int i, DateTimeOffset? time = null) =>
-        new(time ?? DateTimeOffset.UtcNow, $"user-{i % 3}", "POST /v1/embeddings", AuditEvent.Allowed, "edge:dev-pi-1",
-            Guid.NewGuid().ToString("N"), ClientId: "cowork", SourceAddress: "127.0.0.1", Scopes: "embed:create", Rule: "scope:embed:create",
-            Device: "dev-pi-1", CostMicros: i, Status: 200, Outcome: "ok");
-
-    internal static string NewTenant(string name) => $"{name}-{Guid.NewGuid():N}"[..24];
-
     [Fact]
     public async Task AppendAsync_SeveralEvents_NumbersThemDenselyInOrder()
     {
-        var log = Client.GetGrain<IAuditLogGrain>(NewTenant("audit-order"));
-        var events = Enumerable.Range(0, 5).Select(i => Event(i)).ToList();
+        var log = Client.GetGrain<IAuditLogGrain>(AuditSamples.NewTenant("audit-order"));
+        var events = Enumerable.Range(0, 5).Select(i => AuditSamples.Event(i)).ToList();
 
         var entries = new List<AuditEntry>();
         foreach (var auditEvent in events)
@@ -41,9 +34,9 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task AppendBatchAsync_ManyConcurrentCallers_GetDenseUniquePositionsAllStored()
     {
-        var tenant = NewTenant("audit-concurrent");
+        var tenant = AuditSamples.NewTenant("audit-concurrent");
         var log = Client.GetGrain<IAuditLogGrain>(tenant);
-        var batches = Enumerable.Range(0, 40).Select(b => Enumerable.Range(0, 25).Select(i => Event(b * 25 + i)).ToList()).ToList();
+        var batches = Enumerable.Range(0, 40).Select(b => Enumerable.Range(0, 25).Select(i => AuditSamples.Event(b * 25 + i)).ToList()).ToList();
 
         var results = await Task.WhenAll(batches.Select(batch => log.AppendBatchAsync(batch)));
 
@@ -63,12 +56,12 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task AppendBatchAsync_RetriedRequestId_IsLoggedOnce()
     {
-        var tenant = NewTenant("audit-retry");
+        var tenant = AuditSamples.NewTenant("audit-retry");
         var log = Client.GetGrain<IAuditLogGrain>(tenant);
-        var first = Event(1);
+        var first = AuditSamples.Event(1);
 
-        var once = await log.AppendBatchAsync([first, Event(2)]);
-        var again = await log.AppendBatchAsync([first, Event(3)]);
+        var once = await log.AppendBatchAsync([first, AuditSamples.Event(2)]);
+        var again = await log.AppendBatchAsync([first, AuditSamples.Event(3)]);
         await Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         var afterReload = await log.AppendBatchAsync([first]);
 
@@ -81,8 +74,8 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task ReadAsync_AfterDeactivation_ReturnsWhatWasAppended()
     {
-        var log = Client.GetGrain<IAuditLogGrain>(NewTenant("audit-durable"));
-        var events = new[] { Event(1), Event(2) };
+        var log = Client.GetGrain<IAuditLogGrain>(AuditSamples.NewTenant("audit-durable"));
+        var events = new[] { AuditSamples.Event(1), AuditSamples.Event(2) };
         await log.AppendAsync(events[0]);
         await log.AppendAsync(events[1]);
 
@@ -96,8 +89,8 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task ReadAsync_PastTheEnd_ReturnsEmpty()
     {
-        var log = Client.GetGrain<IAuditLogGrain>(NewTenant("audit-past-end"));
-        await log.AppendAsync(Event(1));
+        var log = Client.GetGrain<IAuditLogGrain>(AuditSamples.NewTenant("audit-past-end"));
+        await log.AppendAsync(AuditSamples.Event(1));
 
         Assert.Empty(await log.ReadAsync(10, 5));
     }
@@ -105,9 +98,9 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task SignCheckpointAsync_SignsTheRootOfTheStoredEvents_WithAKeyFromTheDatabase()
     {
-        var tenant = NewTenant("audit-sign");
+        var tenant = AuditSamples.NewTenant("audit-sign");
         var log = Client.GetGrain<IAuditLogGrain>(tenant);
-        var events = Enumerable.Range(0, 7).Select(i => Event(i)).ToList();
+        var events = Enumerable.Range(0, 7).Select(i => AuditSamples.Event(i)).ToList();
         await log.AppendBatchAsync(events);
 
         var checkpoint = await log.SignCheckpointAsync();
@@ -126,9 +119,9 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task Proofs_VerifyWithAnIndependentRfc9162Verifier_AndFailForAWrongLeafOrAForkedHistory()
     {
-        var tenant = NewTenant("audit-proofs");
+        var tenant = AuditSamples.NewTenant("audit-proofs");
         var log = Client.GetGrain<IAuditLogGrain>(tenant);
-        var events = Enumerable.Range(0, 13).Select(i => Event(i)).ToList();
+        var events = Enumerable.Range(0, 13).Select(i => AuditSamples.Event(i)).ToList();
         await log.AppendBatchAsync(events[..5]);
         var early = await log.SignCheckpointAsync();
         await log.AppendBatchAsync(events[5..]);
@@ -148,9 +141,9 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
         Assert.True(Rfc9162Verifier.VerifyConsistency(early.TreeSize, late.TreeSize, early.RootHash, late.RootHash, consistency.Path));
 
         // A fork: another log with the same first four events and a different fifth one.
-        var forkTenant = NewTenant("audit-fork");
+        var forkTenant = AuditSamples.NewTenant("audit-fork");
         var fork = Client.GetGrain<IAuditLogGrain>(forkTenant);
-        var forkedEvents = events[..4].Select(e => e with { RequestId = Guid.NewGuid().ToString("N") }).Append(Event(99)).ToList();
+        var forkedEvents = events[..4].Select(e => e with { RequestId = Guid.NewGuid().ToString("N") }).Append(AuditSamples.Event(99)).ToList();
         await fork.AppendBatchAsync(forkedEvents);
         var forkCheckpoint = await fork.SignCheckpointAsync();
         Assert.False(Rfc9162Verifier.VerifyConsistency(early.TreeSize, late.TreeSize, forkCheckpoint.RootHash, late.RootHash, consistency.Path));

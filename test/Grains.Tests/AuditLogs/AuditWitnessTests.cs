@@ -94,9 +94,9 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
     [Fact]
     public async Task SignedCheckpoint_ReachesTheWitnessFileAndServer_AndVerifiesWithThePublishedKey()
     {
-        var tenant = AuditLogGrainTests.NewTenant("witness");
+        var tenant = AuditSamples.NewTenant("witness");
         var log = fixture.Cluster.Client.GetGrain<IAuditLogGrain>(tenant);
-        await log.AppendBatchAsync(Enumerable.Range(0, 3).Select(i => AuditLogGrainTests.Event(i)).ToList());
+        await log.AppendBatchAsync(Enumerable.Range(0, 3).Select(i => AuditSamples.Event(i)).ToList());
 
         var signed = await log.SignCheckpointAsync();
 
@@ -114,9 +114,9 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
     [Fact]
     public async Task WitnessServerRefuses_SigningStillSucceeds_AndTheFileStillGetsIt()
     {
-        var tenant = AuditLogGrainTests.NewTenant("witness-down");
+        var tenant = AuditSamples.NewTenant("witness-down");
         var log = fixture.Cluster.Client.GetGrain<IAuditLogGrain>(tenant);
-        await log.AppendBatchAsync([AuditLogGrainTests.Event(1)]);
+        await log.AppendBatchAsync([AuditSamples.Event(1)]);
         fixture.Status = StatusCodes.Status503ServiceUnavailable;
         try
         {
@@ -136,9 +136,9 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
     [Fact]
     public async Task HistoryRewrittenAndResignedWithTheAuditKey_PassesTheDatabaseAlone_ButNotTheWitness()
     {
-        var tenant = AuditLogGrainTests.NewTenant("witness-forged");
+        var tenant = AuditSamples.NewTenant("witness-forged");
         var log = fixture.Cluster.Client.GetGrain<IAuditLogGrain>(tenant);
-        var events = Enumerable.Range(0, 4).Select(i => AuditLogGrainTests.Event(i)).ToList();
+        var events = Enumerable.Range(0, 4).Select(i => AuditSamples.Event(i)).ToList();
         await log.AppendBatchAsync(events);
         await log.SignCheckpointAsync();
 

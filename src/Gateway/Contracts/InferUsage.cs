@@ -1,0 +1,3 @@
+namespace Outpost.Gateway.Contracts;
+
+public sealed record InferUsage(int PromptTokens, int CompletionTokens);

@@ -1,8 +1,0 @@
-namespace Outpost.Silo.Tests.Schema;
-
-[GenerateSerializer, Alias("Outpost.Silo.Tests.StorageTestState")]
-public sealed class StorageTestState
-{
-    [Id(0)]
-    public string? Value { get; set; }
-}
