@@ -120,7 +120,14 @@ public sealed class AuditDurabilityTests(PostgreSqlFixture postgres) : IClassFix
             }
         })).ToList();
 
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Load first: enough answered requests that the kill lands among writes in flight (bounded, not timed, so that
+        // a busy machine only makes it wait longer).
+        for (var warm = DateTime.UtcNow.AddSeconds(60); answered.Count <= 50 && DateTime.UtcNow < warm;)
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var beforeKill = answered.Count;
         await victim.KillAsync();
 

@@ -69,13 +69,13 @@ public sealed class HealthEndpointTests(OutpostClusterFixture fixture)
         // Other tests of the collection may add devices: count what the router sees now, then ask for that and one more.
         var serving = catalog.Devices.Count(d => d.Online && d.Record.Registration.Models.Count > 0);
         Assert.True(serving >= 2, $"the router sees {serving} serving devices");
-        var enough = await new RoutingReadinessCheck(catalog, Options.Create(new RoutingOptions { ReadyMinDevices = serving }))
+        var enough = await new RoutingReadinessCheck(catalog, fixture.Cluster.Client, Options.Create(new RoutingOptions { ReadyMinDevices = serving }))
             .CheckHealthAsync(new HealthCheckContext());
-        var tooFew = await new RoutingReadinessCheck(catalog, Options.Create(new RoutingOptions { ReadyMinDevices = serving + 1 }))
+        var tooFew = await new RoutingReadinessCheck(catalog, fixture.Cluster.Client, Options.Create(new RoutingOptions { ReadyMinDevices = serving + 1 }))
             .CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Healthy, enough.Status);
-        Assert.Contains($"sees {serving} online devices with models (", enough.Description, StringComparison.Ordinal);
+        Assert.Contains($"sees {serving} online devices with models it can call (", enough.Description, StringComparison.Ordinal);
         Assert.Equal(HealthStatus.Unhealthy, tooFew.Status);
         Assert.Contains($"ReadyMinDevices asks for {serving + 1}", tooFew.Description, StringComparison.Ordinal);
     }
