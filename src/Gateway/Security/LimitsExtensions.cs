@@ -44,10 +44,13 @@ public static class LimitsExtensions
         {
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
+                // A client of one tenant never spends another's: a public client (an agent signing in by device flow)
+                // has one client id for every tenant that uses it.
                 var client = context.User.FindFirstValue(OutpostClaims.ClientId);
+                var tenant = context.User.FindFirstValue(OutpostClaims.Tenant);
                 return client is null
                     ? RateLimitPartition.GetTokenBucketLimiter("address:" + context.Connection.RemoteIpAddress, _ => Bucket(limits.AnonymousRequestsPerSecond, limits.AnonymousRequestsPerSecond * 2))
-                    : RateLimitPartition.GetTokenBucketLimiter("client:" + client, _ => Bucket(limits.RequestsPerSecond, limits.Burst));
+                    : RateLimitPartition.GetTokenBucketLimiter($"client:{tenant}/{client}", _ => Bucket(limits.RequestsPerSecond, limits.Burst));
             });
             o.OnRejected = async (rejected, _) =>
             {

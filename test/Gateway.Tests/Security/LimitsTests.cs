@@ -20,6 +20,30 @@ public sealed class LimitsTests(LimitsClusterFixture fixture)
     private OutpostCluster Cluster => fixture.Cluster;
 
     [Fact]
+    public async Task RateLimit_SameClientIdInTwoTenants_EachTenantHasItsOwnBucket()
+    {
+        // A public client (an agent signing in by device flow) has one client id for every tenant that uses it.
+        var clientId = $"limits-public-{Guid.NewGuid():N}";
+        using var first = Cluster.CreateHttpClient(Cluster.IssueDevelopmentToken("bucket-one", [Scopes.Admin], clientId: clientId));
+        using var second = Cluster.CreateHttpClient(Cluster.IssueDevelopmentToken("bucket-two", [Scopes.Admin], clientId: clientId));
+
+        var spent = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => first.GetAsync(new Uri("/v1/devices", UriKind.Relative))));
+        using var other = await second.GetAsync(new Uri("/v1/devices", UriKind.Relative));
+        try
+        {
+            Assert.Contains(spent, r => r.StatusCode == HttpStatusCode.TooManyRequests);
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+        finally
+        {
+            foreach (var response in spent)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task RateLimit_ClientExceedsItsBurst_Returns429ProblemWithRetryAfterWhileAnotherClientIsServed()
     {
         using var hasty = Client("hasty", Scopes.Admin);
