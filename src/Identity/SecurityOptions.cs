@@ -43,6 +43,12 @@ public sealed class SecurityOptions
     public string? ExternalIssuer { get; set; }
 
     /// <summary>
+    /// The tenants the external identity provider's tokens may claim; required with <see cref="ExternalJwksUrl"/>. A token
+    /// of that issuer for any other tenant is refused; <c>system</c> (the operators') only when it is listed here.
+    /// </summary>
+    public IReadOnlyList<string> ExternalTenants { get; set; } = [];
+
+    /// <summary>
     /// A shared secret (at least 32 bytes, base64) accepting HS256 tokens, for development only. Null: HS256 refused.
     /// </summary>
     public string? DevelopmentHs256Secret { get; set; }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 using Outpost.Identity.SigningKeys;
+using Outpost.Identity.Tenants;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Security;
 
@@ -26,6 +27,19 @@ public static class TokenValidationExtensions
         {
             throw new StartupConfigurationException($"{SecurityOptions.Section}:ExternalIssuer is missing: it is required with {SecurityOptions.Section}:ExternalJwksUrl.");
         }
+
+        if (security.ExternalJwksUrl is not null && security.ExternalTenants.Count == 0)
+        {
+            throw new StartupConfigurationException(
+                $"{SecurityOptions.Section}:ExternalTenants is missing: list the tenants the external issuer's tokens may claim (system only if it may act as the operators).");
+        }
+
+        if (security.ExternalTenants.FirstOrDefault(tenant => !TenantStore.IsValidId(tenant)) is { } invalid)
+        {
+            throw new StartupConfigurationException($"{SecurityOptions.Section}:ExternalTenants: '{invalid}' is not a valid tenant id.");
+        }
+
+        var externalTenants = security.ExternalTenants.ToHashSet(StringComparer.Ordinal);
 
         var hs256 = DevelopmentKey(security);
         var issuer = (security.Issuer ?? throw new StartupConfigurationException(
@@ -57,7 +71,7 @@ public static class TokenValidationExtensions
                     : [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSha256, SecurityAlgorithms.HmacSha256],
                 NameClaimType = OutpostClaims.Subject,
             };
-            o.Events = new JwtBearerEvents { OnTokenValidated = RequireTenant };
+            o.Events = new JwtBearerEvents { OnTokenValidated = context => RequireTenant(context, security.ExternalIssuer, externalTenants) };
             events?.Invoke(o.Events);
         });
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -81,11 +95,13 @@ public static class TokenValidationExtensions
         SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The token's signature is not valid.",
         SecurityTokenNoExpirationException => "The token has no expiry.",
         SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
-        _ when failure.Message == NoTenant => failure.Message,
+        _ when failure.Message is NoTenant or BadTenant or ForeignTenant => failure.Message,
         _ => "The token is not valid.",
     };
 
     private const string NoTenant = "The token has no tenant claim.";
+    private const string BadTenant = "The token's tenant claim is not a valid tenant id.";
+    private const string ForeignTenant = "The token's issuer may not act for its tenant.";
 
     private static SymmetricSecurityKey? DevelopmentKey(SecurityOptions security)
     {
@@ -103,11 +119,26 @@ public static class TokenValidationExtensions
         return new SymmetricSecurityKey(bytes[..length]) { KeyId = "development-hs256" };
     }
 
-    private static Task RequireTenant(TokenValidatedContext context)
+    /// <summary>
+    /// Every token names a well-formed tenant, and an external issuer's token only one of the tenants it is configured
+    /// for: a compromised or misconfigured identity provider cannot mint operators or reach other tenants.
+    /// </summary>
+    private static Task RequireTenant(TokenValidatedContext context, string? externalIssuer, HashSet<string> externalTenants)
     {
-        if (string.IsNullOrWhiteSpace(context.Principal?.FindFirstValue(OutpostClaims.Tenant)))
+        var tenant = context.Principal?.FindFirstValue(OutpostClaims.Tenant);
+        if (string.IsNullOrWhiteSpace(tenant))
         {
             context.Fail(NoTenant);
+        }
+        else if (!TenantStore.IsValidId(tenant))
+        {
+            context.Fail(BadTenant);
+        }
+        else if (externalIssuer is not null
+            && string.Equals(context.SecurityToken.Issuer, externalIssuer, StringComparison.Ordinal)
+            && !externalTenants.Contains(tenant))
+        {
+            context.Fail(ForeignTenant);
         }
 
         return Task.CompletedTask;
