@@ -26,15 +26,6 @@ internal static class InferenceApi
     /// <summary>The first values of the reference sentence's vector, as sentence-transformers computes them.</summary>
     public static readonly float[] ReferencePrefix = [0.06766f, 0.06350f, 0.04871f, 0.07930f, 0.03745f];
 
-    /// <summary>
-    /// Gateway configuration for clusters that load-test: the per-client rate limit would otherwise answer 429 to the
-    /// load itself.
-    /// </summary>
-    public static IReadOnlyDictionary<string, string?> NoRateLimit { get; } = new Dictionary<string, string?>
-    {
-        ["Limits:RequestsPerSecond"] = "1000000",
-        ["Limits:Burst"] = "1000000",
-    };
 
     /// <summary>
     /// A token for the cluster's default tenant with the inference scopes, under its own client id: the gateway's rate

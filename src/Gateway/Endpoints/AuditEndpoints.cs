@@ -84,7 +84,7 @@ public static class AuditEndpoints
 
     public static async Task<Ok<AuditEventResponse>> GetEventAsync(
         string requestId, ClaimsPrincipal user, AuditReader reader, CancellationToken cancellationToken) =>
-        TypedResults.Ok(AuditEventResponse.From(await Found(() => reader.FindAsync(CallerContext.From(user).Tenant, requestId, cancellationToken))));
+        TypedResults.Ok(AuditEventResponse.From(await Read(() => reader.FindAsync(CallerContext.From(user).Tenant, requestId, cancellationToken))));
 
     public static async Task ExportAsync(HttpContext context, ClaimsPrincipal user, AuditReader reader, CancellationToken cancellationToken)
     {
@@ -108,10 +108,10 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditCheckpointResponse>> GetLatestCheckpointAsync(ClaimsPrincipal user, AuditReader reader) =>
-        TypedResults.Ok(AuditCheckpointResponse.From(await Signed(() => reader.LatestCheckpointAsync(CallerContext.From(user).Tenant))));
+        TypedResults.Ok(AuditCheckpointResponse.From(await Read(() => reader.LatestCheckpointAsync(CallerContext.From(user).Tenant))));
 
     public static async Task<Ok<AuditCheckpointResponse>> SignCheckpointAsync(ClaimsPrincipal user, AuditReader reader) =>
-        TypedResults.Ok(AuditCheckpointResponse.From(await Signed(() => reader.SignCheckpointAsync(CallerContext.From(user).Tenant))));
+        TypedResults.Ok(AuditCheckpointResponse.From(await Read(() => reader.SignCheckpointAsync(CallerContext.From(user).Tenant))));
 
     public static async Task<Ok<ListResponse<AuditCheckpointResponse>>> ListCheckpointsAsync(
         [FromQuery(Name = "from_size")] long? fromSize,
@@ -156,7 +156,7 @@ public static class AuditEndpoints
             throw ProblemException.BadRequest("request_id is required: the X-Request-Id of the request whose event to prove.");
         }
 
-        var inclusion = await Proved(() => Found(() => Signed(() => reader.ProveInclusionAsync(caller.Tenant, requestId, treeSize, cancellationToken))));
+        var inclusion = await Read(() => reader.ProveInclusionAsync(caller.Tenant, requestId, treeSize, cancellationToken));
         var (proof, leaf, checkpoint) = (inclusion.Proof, inclusion.Leaf, inclusion.Checkpoint);
         return TypedResults.Ok(new AuditInclusionProofResponse(
             requestId,
@@ -177,7 +177,7 @@ public static class AuditEndpoints
             throw ProblemException.BadRequest("from and to are required: the two tree sizes (e.g. of two checkpoints).");
         }
 
-        var proof = await Proved(() => reader.ProveConsistencyAsync(CallerContext.From(user).Tenant, from.Value, to.Value));
+        var proof = await Read(() => reader.ProveConsistencyAsync(CallerContext.From(user).Tenant, from.Value, to.Value));
         return TypedResults.Ok(new AuditConsistencyProofResponse(
             proof.FromSize, proof.ToSize, Convert.ToBase64String(proof.FromRoot), Convert.ToBase64String(proof.ToRoot),
             proof.Path.Select(Convert.ToBase64String).ToList()));
@@ -267,7 +267,7 @@ public static class AuditEndpoints
     }
 
     // The reader's failures, as the caller's problems.
-    private static async Task<T> Signed<T>(Func<Task<T>> read)
+    private static async Task<T> Read<T>(Func<Task<T>> read)
     {
         try
         {
@@ -277,29 +277,14 @@ public static class AuditEndpoints
         {
             throw new ProblemException(StatusCodes.Status409Conflict, "audit-integrity", "Audit log does not match its signed history", ex.Message);
         }
-    }
-
-    private static async Task<T> Proved<T>(Func<Task<T>> prove)
-    {
-        try
-        {
-            return await prove();
-        }
-        catch (ArgumentOutOfRangeException ex)
-        {
-            throw ProblemException.BadRequest(ex.Message.Split(" (Parameter", 2)[0]);
-        }
-    }
-
-    private static async Task<T> Found<T>(Func<Task<T>> find)
-    {
-        try
-        {
-            return await find();
-        }
         catch (AuditEventNotFoundException ex)
         {
             throw new ProblemException(StatusCodes.Status404NotFound, "audit-event-not-found", "Audit event not found", ex.Message);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            // A tree size the log does not have.
+            throw ProblemException.BadRequest(ex.Message.Split(" (Parameter", 2)[0]);
         }
     }
 

@@ -27,6 +27,22 @@ public sealed partial class DeviceCatalog(
     public bool IsAvailableTo(string deviceId, string tenant) =>
         !_assignments.TryGetValue(deviceId, out var owner) || string.Equals(owner, tenant, StringComparison.Ordinal);
 
+    /// <summary>
+    /// The device's grain, or null while this gateway's copy of the cluster manifest names no silo that hosts device
+    /// grains: an edge silo that joined moments ago, before the next manifest refresh.
+    /// </summary>
+    public IEdgeDeviceGrain? TryGetGrain(string deviceId)
+    {
+        try
+        {
+            return cluster.GetGrain<IEdgeDeviceGrain>(deviceId);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The devices, after waiting (briefly) for the first load when the gateway has just started.</summary>
     public async ValueTask<IReadOnlyList<DeviceSummary>> GetDevicesAsync(CancellationToken cancellationToken)
     {

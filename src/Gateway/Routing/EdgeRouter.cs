@@ -16,7 +16,6 @@ namespace Outpost.Gateway.Routing;
 /// </summary>
 public sealed partial class EdgeRouter(
     DeviceCatalog catalog,
-    IClusterClient cluster,
     IOptions<RoutingOptions> options,
     TimeProvider time,
     ILogger<EdgeRouter> logger)
@@ -219,21 +218,18 @@ public sealed partial class EdgeRouter(
                 $"No online edge device could serve '{model}' ({round.Failures.Count} attempts{(round.Failures.Count > 0 ? ": " + string.Join("; ", round.Failures) : "")}).",
                 options.Value.DefaultRetryAfter);
 
-    // The device's grain, or null while this gateway's copy of the cluster manifest names no silo that hosts device
-    // grains: an edge silo that joined moments ago, before the next manifest refresh. The caller then tries another
-    // device, and at worst answers 503 with Retry-After instead of failing the request.
+    // The device's grain, or null while the gateway's manifest does not know its silo yet (DeviceCatalog.TryGetGrain):
+    // the caller then tries another device, and at worst answers 503 with Retry-After instead of failing the request.
     private IEdgeDeviceGrain? Resolve(string deviceId)
     {
-        try
+        if (catalog.TryGetGrain(deviceId) is { } device)
         {
-            return cluster.GetGrain<IEdgeDeviceGrain>(deviceId);
+            return device;
         }
-        catch (ArgumentException ex)
-        {
-            catalog.RequestRefresh();
-            LogDeviceSkipped(logger, ex, deviceId);
-            return null;
-        }
+
+        catalog.RequestRefresh();
+        LogDeviceNotYetKnown(logger, deviceId);
+        return null;
     }
 
     private List<DeviceSummary> AvailableTo(IReadOnlyList<DeviceSummary> devices, string tenant) =>
@@ -265,6 +261,9 @@ public sealed partial class EdgeRouter(
 
     [LoggerMessage(EventId = 30, EventName = "DeviceBusy", Level = LogLevel.Debug, Message = "Device {DeviceId} is busy; trying another")]
     private static partial void LogDeviceBusy(ILogger logger, string deviceId);
+
+    [LoggerMessage(EventId = 32, EventName = "DeviceNotYetKnown", Level = LogLevel.Warning, Message = "Device {DeviceId} is not yet in this gateway's cluster manifest; trying another")]
+    private static partial void LogDeviceNotYetKnown(ILogger logger, string deviceId);
 
     [LoggerMessage(EventId = 31, EventName = "DeviceSkipped", Level = LogLevel.Warning, Message = "Device {DeviceId} failed a request; trying another")]
     private static partial void LogDeviceSkipped(ILogger logger, Exception exception, string deviceId);

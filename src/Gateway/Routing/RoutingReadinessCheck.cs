@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Outpost.Grains.EdgeDevices;
 
 namespace Outpost.Gateway.Routing;
 
@@ -12,7 +11,7 @@ namespace Outpost.Gateway.Routing;
 /// ago is not callable until the gateway's copy of the cluster manifest names that silo. Both are what say that a
 /// request can be routed now.
 /// </summary>
-public sealed class RoutingReadinessCheck(DeviceCatalog catalog, IClusterClient cluster, IOptions<RoutingOptions> options) : IHealthCheck
+public sealed class RoutingReadinessCheck(DeviceCatalog catalog, IOptions<RoutingOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -21,7 +20,7 @@ public sealed class RoutingReadinessCheck(DeviceCatalog catalog, IClusterClient 
             return Task.FromResult(HealthCheckResult.Unhealthy("The router has not loaded the device list yet."));
         }
 
-        var serving = catalog.Devices.Where(d => d.Online && d.Record.Registration.Models.Count > 0 && Callable(d.Record.Registration.DeviceId)).ToList();
+        var serving = catalog.Devices.Where(d => d.Online && d.Record.Registration.Models.Count > 0 && catalog.TryGetGrain(d.Record.Registration.DeviceId) is not null).ToList();
         var models = string.Join(", ", serving.SelectMany(d => d.Record.Registration.Models).Select(m => m.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         var seen = string.Create(CultureInfo.InvariantCulture, $"The router sees {serving.Count} online devices with models it can call");
         if (serving.Count < options.Value.ReadyMinDevices)
@@ -33,19 +32,5 @@ public sealed class RoutingReadinessCheck(DeviceCatalog catalog, IClusterClient 
         }
 
         return Task.FromResult(HealthCheckResult.Healthy(serving.Count == 0 ? $"{seen}." : $"{seen} ({models})."));
-    }
-
-    // GetGrain refuses while no silo in the client's manifest hosts device grains (see EdgeRouter.Resolve).
-    private bool Callable(string deviceId)
-    {
-        try
-        {
-            _ = cluster.GetGrain<IEdgeDeviceGrain>(deviceId);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

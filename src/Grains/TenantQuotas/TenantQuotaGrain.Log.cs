@@ -23,4 +23,8 @@ public sealed partial class TenantQuotaGrain
     [LoggerMessage(EventId = 5, EventName = "SpendStateWriteFailed", Level = LogLevel.Warning,
         Message = "Writing the quota state of tenant {TenantId} failed; the activation will reload it from storage")]
     private static partial void LogStateWriteFailed(ILogger logger, Exception exception, string tenantId);
+
+    [LoggerMessage(EventId = 6, EventName = "RolloverReminderDeferred", Level = LogLevel.Warning,
+        Message = "The period rollover reminder of tenant {Tenant} could not be registered yet; retrying with the next flush")]
+    private static partial void LogRolloverReminderDeferred(ILogger logger, Exception exception, string tenant);
 }

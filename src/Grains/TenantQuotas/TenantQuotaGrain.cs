@@ -41,6 +41,9 @@ public sealed partial class TenantQuotaGrain(
     // Whether reservations changed since the state was last written.
     private bool _unsaved;
 
+    // Whether the rollover reminder still has to be registered (the reminder service was not ready).
+    private bool _rolloverReminderPending;
+
     // How long committed totals and reservations may wait in memory before they are written.
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
 
@@ -96,7 +99,7 @@ public sealed partial class TenantQuotaGrain(
         await WriteStateAsync();
         ScheduleExpiry();
 
-        await this.RegisterOrUpdateReminder(RolloverReminderName, RolloverCheckInterval, RolloverCheckInterval);
+        await RegisterRolloverReminderAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -356,6 +359,30 @@ public sealed partial class TenantQuotaGrain(
         if (_unsaved)
         {
             await WriteStateAsync();
+        }
+
+        if (_rolloverReminderPending)
+        {
+            await RegisterRolloverReminderAsync();
+        }
+    }
+
+    /// <summary>
+    /// The reminder that rolls an idle tenant's period over. The limits are stored already, and every call rolls the
+    /// period over too, so a reminder service still starting up (a cluster that has just formed) does not fail the
+    /// call: the flush timer registers it later.
+    /// </summary>
+    private async Task RegisterRolloverReminderAsync()
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(RolloverReminderName, RolloverCheckInterval, RolloverCheckInterval);
+            _rolloverReminderPending = false;
+        }
+        catch (OrleansException ex)
+        {
+            _rolloverReminderPending = true;
+            LogRolloverReminderDeferred(logger, ex, TenantId);
         }
     }
 

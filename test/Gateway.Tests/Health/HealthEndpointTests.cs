@@ -69,9 +69,9 @@ public sealed class HealthEndpointTests(OutpostClusterFixture fixture)
         // Other tests of the collection may add devices: count what the router sees now, then ask for that and one more.
         var serving = catalog.Devices.Count(d => d.Online && d.Record.Registration.Models.Count > 0);
         Assert.True(serving >= 2, $"the router sees {serving} serving devices");
-        var enough = await new RoutingReadinessCheck(catalog, fixture.Cluster.Client, Options.Create(new RoutingOptions { ReadyMinDevices = serving }))
+        var enough = await new RoutingReadinessCheck(catalog, Options.Create(new RoutingOptions { ReadyMinDevices = serving }))
             .CheckHealthAsync(new HealthCheckContext());
-        var tooFew = await new RoutingReadinessCheck(catalog, fixture.Cluster.Client, Options.Create(new RoutingOptions { ReadyMinDevices = serving + 1 }))
+        var tooFew = await new RoutingReadinessCheck(catalog, Options.Create(new RoutingOptions { ReadyMinDevices = serving + 1 }))
             .CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Healthy, enough.Status);

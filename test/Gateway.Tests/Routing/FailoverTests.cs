@@ -24,7 +24,7 @@ public sealed class FailoverTests(PostgreSqlFixture postgres, ITestOutputHelper 
             EdgeDevices = ["dev-pi-1"],
 
             // Every request must reach a device, or a cached answer could hide a lost one.
-            GatewayConfiguration = new Dictionary<string, string?>(InferenceApi.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" },
+            GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" },
         });
         await using var victim = await cluster.StartEdgeSiloProcessAsync("dev-pi-2");
         await WaitUntilBothDevicesServeAsync(cluster);

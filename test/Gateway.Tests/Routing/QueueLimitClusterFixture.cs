@@ -23,5 +23,5 @@ public sealed class QueueLimitClusterFixture() : OutpostClusterFixture(new Clust
     public const string DeviceId = "dev-pi-1";
 
     /// <summary>The gateway's configuration for these load tests: no embedding cache, no per-client rate limit.</summary>
-    public static Dictionary<string, string?> LoadGatewayConfiguration => new(InferenceApi.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" };
+    public static Dictionary<string, string?> LoadGatewayConfiguration => new(ClusterScenario.NoRateLimit) { ["Embeddings:Cache:Enabled"] = "false" };
 }

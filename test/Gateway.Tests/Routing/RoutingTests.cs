@@ -18,7 +18,7 @@ public sealed class RoutingTests(PostgreSqlFixture postgres) : IClassFixture<Pos
         await using var cluster = await OutpostCluster.StartAsync(postgres.Server, new OutpostClusterSettings
         {
             EdgeDevices = [],
-            GatewayConfiguration = new Dictionary<string, string?>(InferenceApi.NoRateLimit),
+            GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit),
         });
         var record = new DeviceRecord(
             new DeviceRegistration("dev-ghost", "test", [], [new DeviceModel(InferenceApi.Model, "embed", "onnx")], "nowhere"),

@@ -277,15 +277,18 @@ public sealed class OutpostCluster : IAsyncDisposable
     public async Task StartGatewayAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        Configure(builder.Configuration, builder.Logging, new(Settings.GatewayConfiguration)
+        var values = new Dictionary<string, string?>(TokenValidationSettings())
         {
             ["Http:Port"] = "0",
-            ["Security:Issuer"] = Issuer,
-            ["Security:Audience"] = Audience,
             ["Security:MasterKeyFile"] = MasterKeyFile,
             ["Security:CreateMasterKeyFile"] = "true",
-            ["Security:DevelopmentHs256Secret"] = Convert.ToBase64String(DevelopmentKey),
-        });
+        };
+        foreach (var (key, value) in Settings.GatewayConfiguration)
+        {
+            values[key] = value;
+        }
+
+        Configure(builder.Configuration, builder.Logging, values);
         builder.AddGateway();
         var app = builder.Build();
         app.UseGatewayErrorHandling();
