@@ -128,10 +128,15 @@ dev_client system dev-admin "admin audit:read spend:read tasks:read"
 dev_client dev cowork "embed:create infer:create code:execute tasks:read"
 
 # Set-up above ran as the database's owner; the services run as outpost_service, which owns nothing and holds only
-# what migration 0007 grants outpost_app (no UPDATE, DELETE or TRUNCATE on the audit log or the spend ledger).
-pg_service_role "$pg_port" "$password_file" outpost "$data_dir/pg-service-password" \
+# what migration 0007 grants outpost_app (no UPDATE, DELETE or TRUNCATE on the audit log or the spend ledger), and the
+# edge silos as outpost_edge, which holds only what migration 0009 grants outpost_edge_app (membership, reminders, the
+# device grain's own state: nothing of identity, audit, the ledger or tasks).
+pg_login_role "$pg_port" "$password_file" outpost outpost_service outpost_app "$data_dir/pg-service-password" \
   || die "could not set up the services' database role"
+pg_login_role "$pg_port" "$password_file" outpost outpost_edge outpost_edge_app "$data_dir/pg-edge-password" \
+  || die "could not set up the edge silos' database role"
 export ConnectionStrings__Outpost="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=outpost_service;Password=$(cat "$data_dir/pg-service-password")"
+edge_connection="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=outpost_edge;Password=$(cat "$data_dir/pg-edge-password")"
 
 start() {
   local name=$1; shift
@@ -154,7 +159,7 @@ start silo "$(bin Silo)" --Http:Port="$dashboard_port" --Cluster:SiloPort="$silo
 wait_ready silo "http://127.0.0.1:$dashboard_port/readyz" "${pids[-1]}"
 
 for (( n=1; n<=edges; n++ )); do
-  start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n)) \
+  ConnectionStrings__Outpost="$edge_connection" start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n)) \
     ${hailo_url:+--Inference:Hailo:BaseUrl="$hailo_url"}
 done
 

@@ -116,20 +116,22 @@ pg_create_database() {
   fi
 }
 
-# pg_service_role PORT PASSWORD_FILE DATABASE SERVICE_PASSWORD_FILE: makes outpost_service, the login role the services
-# run as, a member of outpost_app (the group role migration 0007 grants to) with the password in SERVICE_PASSWORD_FILE,
-# creating that file when missing. The password travels through the environment, never a command line.
-pg_service_role() {
-  local port=$1 password_file=$2 database=$3 service_password_file=$4
-  if [[ ! -s "$service_password_file" ]]; then
-    (umask 077; head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > "$service_password_file")
+# pg_login_role PORT PASSWORD_FILE DATABASE ROLE GROUP ROLE_PASSWORD_FILE: makes ROLE a login role that owns nothing and
+# is a member of GROUP (outpost_app for the control silo and the gateway, outpost_edge_app for edge silos: the group roles
+# migrations 0007 and 0009 grant to), with the password in ROLE_PASSWORD_FILE, creating that file when missing. The
+# password travels through the environment, never a command line.
+pg_login_role() {
+  local port=$1 password_file=$2 database=$3 role=$4 group=$5 role_password_file=$6
+  [[ "$role" =~ ^[a-z_][a-z0-9_]*$ && "$group" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "pg_login_role: bad role name '$role' or '$group'" >&2; return 1; }
+  if [[ ! -s "$role_password_file" ]]; then
+    (umask 077; head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40 > "$role_password_file")
   fi
-  PGPASSWORD=$(cat "$password_file") OUTPOST_SERVICE_PASSWORD=$(cat "$service_password_file") \
-    psql -h 127.0.0.1 -p "$port" -U postgres -d "$database" -v ON_ERROR_STOP=1 -qX >/dev/null <<'SQL'
-\getenv service_password OUTPOST_SERVICE_PASSWORD
-SELECT 'CREATE ROLE outpost_service LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'outpost_service') \gexec
-SELECT format('ALTER ROLE outpost_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'service_password') \gexec
-GRANT outpost_app TO outpost_service;
+  PGPASSWORD=$(cat "$password_file") OUTPOST_ROLE_PASSWORD=$(cat "$role_password_file") \
+    psql -h 127.0.0.1 -p "$port" -U postgres -d "$database" -v ON_ERROR_STOP=1 -qX -v role="$role" -v group="$group" >/dev/null <<'SQL'
+\getenv role_password OUTPOST_ROLE_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', :'role_password') \gexec
+SELECT format('GRANT %I TO %I', :'group', :'role') \gexec
 SQL
 }
 

@@ -30,17 +30,24 @@ public sealed class OutpostCluster : IAsyncDisposable
     {
         ConnectionString = connectionString;
         ServiceConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = ServiceRole }.ConnectionString;
+        EdgeConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = EdgeRole }.ConnectionString;
         Settings = settings;
     }
 
     /// <summary>The login role the cluster's processes run as: a member of <c>outpost_app</c>, owning nothing.</summary>
     public const string ServiceRole = "outpost_service";
 
+    /// <summary>The login role edge silos run as: a member of <c>outpost_edge_app</c>, owning nothing.</summary>
+    public const string EdgeRole = "outpost_edge";
+
     /// <summary>The database as its owner (a superuser): for tests that set up data or play the attacker.</summary>
     public string ConnectionString { get; }
 
     /// <summary>The database as the silos and the gateway see it, with the privileges of <c>outpost_app</c> only.</summary>
     public string ServiceConnectionString { get; }
+
+    /// <summary>The database as an edge silo sees it, with the privileges of <c>outpost_edge_app</c> only.</summary>
+    public string EdgeConnectionString { get; }
 
     public OutpostClusterSettings Settings { get; }
 
@@ -84,7 +91,7 @@ public sealed class OutpostCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(postgres);
         var connectionString = await postgres.CreateDatabaseAsync();
         await new SchemaMigrator(connectionString, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
-        await CreateServiceRoleAsync(connectionString);
+        await CreateLoginRolesAsync(connectionString);
         var cluster = new OutpostCluster(connectionString, settings ?? new OutpostClusterSettings());
         try
         {
@@ -100,26 +107,29 @@ public sealed class OutpostCluster : IAsyncDisposable
     }
 
     // Roles are the server's, shared by every test database on it; test databases run in parallel, hence the guards.
-    private static async Task CreateServiceRoleAsync(string ownerConnectionString)
+    private static async Task CreateLoginRolesAsync(string ownerConnectionString)
     {
         await using var connection = new NpgsqlConnection(ownerConnectionString);
         await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $$"""
-            DO $$
-            BEGIN
+        foreach (var (role, group) in new[] { (ServiceRole, "outpost_app"), (EdgeRole, "outpost_edge_app") })
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $$"""
+                DO $$
                 BEGIN
-                    CREATE ROLE {{ServiceRole}} LOGIN;
-                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-                END;
-                BEGIN
-                    GRANT outpost_app TO {{ServiceRole}};
-                EXCEPTION WHEN unique_violation OR object_in_use OR internal_error THEN NULL;
-                END;
-            END
-            $$;
-            """;
-        await command.ExecuteNonQueryAsync();
+                    BEGIN
+                        CREATE ROLE {{role}} LOGIN;
+                    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                    END;
+                    BEGIN
+                        GRANT {{group}} TO {{role}};
+                    EXCEPTION WHEN unique_violation OR object_in_use OR internal_error THEN NULL;
+                    END;
+                END
+                $$;
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     /// <summary>Starts the control silo, the configured in-process edge silos and the gateway.</summary>
@@ -182,7 +192,7 @@ public sealed class OutpostCluster : IAsyncDisposable
     public async Task<SiloHandle> StartEdgeSiloAsync(string deviceId)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production });
-        Configure(builder.Configuration, builder.Logging, EdgeSettings(deviceId));
+        Configure(builder.Configuration, builder.Logging, EdgeSettings(deviceId), EdgeConnectionString);
         builder.AddEdgeSilo();
         var host = builder.Build();
         await host.StartAsync();
@@ -196,7 +206,7 @@ public sealed class OutpostCluster : IAsyncDisposable
     {
         var arguments = EdgeSettings(deviceId).Select(kv => $"--{kv.Key}={kv.Value}");
         var process = new SiloProcess(
-            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = ServiceConnectionString }),
+            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = EdgeConnectionString }),
             deviceId);
         _processes.Add(process);
         try
@@ -403,9 +413,9 @@ public sealed class OutpostCluster : IAsyncDisposable
         ["Cluster:MissedProbesLimit"] = Settings.MissedProbesLimit.ToString(),
     };
 
-    private void Configure(IConfigurationManager configuration, ILoggingBuilder logging, Dictionary<string, string?> values)
+    private void Configure(IConfigurationManager configuration, ILoggingBuilder logging, Dictionary<string, string?> values, string? connectionString = null)
     {
-        values["ConnectionStrings:Outpost"] = ServiceConnectionString;
+        values["ConnectionStrings:Outpost"] = connectionString ?? ServiceConnectionString;
         foreach (var (key, value) in MembershipSettings())
         {
             values[key] = value;

@@ -21,6 +21,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0006_outpost_audit",
         "0007_outpost_app_role",
         "0008_outpost_audit_intake",
+        "0009_outpost_edge_role",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -203,7 +204,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1", "2", "4", "5", "6", "7", "8"], versions);
+        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);
