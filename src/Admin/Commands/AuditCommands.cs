@@ -76,13 +76,15 @@ internal static class AuditCommands
             return 0;
         });
 
-        var list = new Command("list", "Lists the audit keys, newest (signing) first; public facts only.");
+        var list = new Command("list", "Lists the rows of the audit key table, newest (signing) first; public facts only. A row not endorsed by the master key is marked FORGED.");
         list.SetAction(async (parse, cancellationToken) =>
         {
-            foreach (var key in await AuditSigner.ListAsync(await context.DatabaseAsync(cancellationToken), cancellationToken))
+            var signer = await context.GetAsync<AuditSigner>(cancellationToken);
+            foreach (var key in await signer.ListAsync(cancellationToken))
             {
+                var status = key.Signing ? "signing" : key.Endorsed ? "retired" : "FORGED";
                 await context.Output.WriteLineAsync(string.Create(
-                    System.Globalization.CultureInfo.InvariantCulture, $"{key.KeyId}  {(key.Signing ? "signing" : "retired"),-7}  {key.Algorithm}  created {key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}"));
+                    System.Globalization.CultureInfo.InvariantCulture, $"{key.KeyId}  {status,-7}  {key.Algorithm}  created {key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}"));
             }
 
             return 0;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Npgsql;
 using Outpost.ServiceDefaults.Security;
 using Outpost.Grains.AuditLogs;
@@ -11,14 +12,25 @@ namespace Outpost.AuditLog.Signing;
 /// the newest key, checked before each signature, so a rotation (<see cref="RotateAsync"/>) takes effect at the next
 /// checkpoint everywhere; older keys stay in the table, append-only, and keep verifying what they signed. An advisory
 /// lock keeps two silos starting together from creating two keys.
+/// A key is trusted for its endorsement, not for being a row: each carries an HMAC of its id, algorithm and public key
+/// under a key derived from the master key (or was recorded before endorsements, migration 0010). A row without a valid
+/// one is ignored for signing, left out of the published list and rejected by verification.
 /// </summary>
 public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey, TimeProvider time) : IDisposable
 {
     /// <summary>The algorithm name stored with each key and published with it.</summary>
     public const string Algorithm = "ECDSA-P256-SHA256";
 
-    private const string NewestKeySql = "SELECT key_id FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC LIMIT 1";
+    private const string KeysSql = """
+        SELECT k.key_id, k.algorithm, k.created_at, k.public_key, k.endorsement, l.public_key
+          FROM outpost_audit_keys AS k
+          LEFT JOIN outpost_audit_legacy_keys AS l ON l.key_id = k.key_id
+         ORDER BY k.created_at DESC, k.key_id DESC
+        """;
 
+    private const string EndorsementPurpose = "outpost.audit.key-endorsement/v1";
+
+    private readonly byte[] _endorsementKey = masterKey.DeriveKey(EndorsementPurpose);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ECDsa? _key;
     private string? _keyId;
@@ -35,21 +47,49 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
         return keyId;
     }
 
-    /// <summary>Every audit key's public facts, newest first; the first is the one that signs.</summary>
-    public static async Task<IReadOnlyList<AuditKeyInfo>> ListAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every row of the key table, newest first, each marked <see cref="AuditKeyInfo.Endorsed"/> or not; the newest
+    /// endorsed one is the one that signs.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditKeyInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        await using var command = dataSource.CreateCommand(
-            "SELECT key_id, algorithm, created_at, public_key FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC");
+        await using var command = dataSource.CreateCommand(KeysSql);
         var keys = new List<AuditKeyInfo>();
+        var signing = false;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            keys.Add(new AuditKeyInfo(
-                reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), (byte[])reader[3], Signing: keys.Count == 0));
+            var keyId = reader.GetString(0);
+            var algorithm = reader.GetString(1);
+            var publicKey = (byte[])reader[3];
+            var endorsed = reader.IsDBNull(4)
+                ? !reader.IsDBNull(5) && CryptographicOperations.FixedTimeEquals((byte[])reader[5], publicKey)
+                : CryptographicOperations.FixedTimeEquals((byte[])reader[4], Endorse(keyId, algorithm, publicKey));
+            keys.Add(new AuditKeyInfo(keyId, algorithm, reader.GetFieldValue<DateTimeOffset>(2), publicKey, Signing: endorsed && !signing, endorsed));
+            signing |= endorsed;
         }
 
         return keys;
+    }
+
+    /// <summary>Every endorsed audit public key (SubjectPublicKeyInfo DER) by key id; what verifiers trust, and no secret.</summary>
+    public async Task<IReadOnlyDictionary<string, byte[]>> ReadTrustedPublicKeysAsync(CancellationToken cancellationToken = default) =>
+        (await ListAsync(cancellationToken)).Where(key => key.Endorsed).ToDictionary(key => key.KeyId, key => key.PublicKey, StringComparer.Ordinal);
+
+    /// <summary>Signs a prune of <paramref name="tenant"/>'s log below <paramref name="treeSize"/>; returns the key id and signature.</summary>
+    public async Task<(string KeyId, byte[] Signature)> SignPruneAsync(
+        string tenant, long treeSize, IReadOnlyList<byte[]> compactRange, CancellationToken cancellationToken = default)
+    {
+        var (key, keyId) = await GetKeyAsync(cancellationToken);
+        return (keyId, key.SignData(PruneText(tenant, treeSize, compactRange), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+    }
+
+    /// <summary>Checks a prune's signature against a public key (SubjectPublicKeyInfo DER).</summary>
+    public static bool VerifyPrune(string tenant, long treeSize, IReadOnlyList<byte[]> compactRange, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        using var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+        return key.VerifyData(PruneText(tenant, treeSize, compactRange), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
     /// <summary>Signs the log of <paramref name="tenant"/> at <paramref name="treeSize"/> with root <paramref name="rootHash"/>, now.</summary>
@@ -67,10 +107,6 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
     public static string KeyIdOf(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
         Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo))[..16];
 
-    /// <summary>Every audit public key (SubjectPublicKeyInfo DER) by key id; what verifiers need, and no secret.</summary>
-    public static async Task<IReadOnlyDictionary<string, byte[]>> ReadPublicKeysAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default) =>
-        (await ListAsync(dataSource, cancellationToken)).ToDictionary(key => key.KeyId, key => key.PublicKey, StringComparer.Ordinal);
-
     /// <summary>Checks a checkpoint's signature against a public key (SubjectPublicKeyInfo DER).</summary>
     public static bool Verify(AuditCheckpoint checkpoint, ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
@@ -83,17 +119,25 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
     public void Dispose()
     {
         _key?.Dispose();
+        CryptographicOperations.ZeroMemory(_endorsementKey);
         _gate.Dispose();
     }
+
+    private static byte[] PruneText(string tenant, long treeSize, IReadOnlyList<byte[]> compactRange)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        ArgumentNullException.ThrowIfNull(compactRange);
+        return Encoding.UTF8.GetBytes(
+            $"outpost.audit.prune/v1\n{tenant}\n{treeSize.ToString(System.Globalization.CultureInfo.InvariantCulture)}\n{Convert.ToBase64String(compactRange.SelectMany(hash => hash).ToArray())}\n");
+    }
+
+    private byte[] Endorse(string keyId, string algorithm, byte[] publicKey) =>
+        HMACSHA256.HashData(_endorsementKey, Encoding.UTF8.GetBytes($"outpost.audit.key/v1\n{keyId}\n{algorithm}\n{Convert.ToBase64String(publicKey)}\n"));
 
     private async Task<(ECDsa Key, string KeyId)> GetKeyAsync(CancellationToken cancellationToken)
     {
         // One small query per signature (a checkpoint per tenant per interval at most) keeps every silo on the newest key.
-        string? newest;
-        await using (var command = dataSource.CreateCommand(NewestKeySql))
-        {
-            newest = await command.ExecuteScalarAsync(cancellationToken) as string;
-        }
+        var newest = (await ListAsync(cancellationToken)).FirstOrDefault(key => key.Signing)?.KeyId;
 
         await _gate.WaitAsync(cancellationToken);
         try
@@ -124,11 +168,15 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await LockKeysAsync(connection, transaction, cancellationToken);
+        // Only an endorsed key signs: a row someone inserted without the master key is never picked, so it cannot stop
+        // the signer either (its private part would not open).
+        var newest = (await ListAsync(cancellationToken)).FirstOrDefault(key => key.Signing)?.KeyId;
         await using (var select = new NpgsqlCommand(
-            "SELECT key_id, private_key, nonce FROM outpost_audit_keys ORDER BY created_at DESC, key_id DESC LIMIT 1", connection, transaction))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            "SELECT key_id, private_key, nonce FROM outpost_audit_keys WHERE key_id = @kid", connection, transaction))
         {
-            if (await reader.ReadAsync(cancellationToken))
+            select.Parameters.AddWithValue("kid", newest ?? string.Empty);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            if (newest is not null && await reader.ReadAsync(cancellationToken))
             {
                 var keyId = reader.GetString(0);
                 byte[] pkcs8;
@@ -163,7 +211,7 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
         var (sealedKey, nonce) = masterKey.Encrypt(privateKey, createdId);
         CryptographicOperations.ZeroMemory(privateKey);
         await using (var insert = new NpgsqlCommand(
-            "INSERT INTO outpost_audit_keys (key_id, algorithm, public_key, private_key, nonce) VALUES (@kid, @alg, @public, @private, @nonce)",
+            "INSERT INTO outpost_audit_keys (key_id, algorithm, public_key, private_key, nonce, endorsement) VALUES (@kid, @alg, @public, @private, @nonce, @endorsement)",
             connection,
             transaction))
         {
@@ -172,6 +220,7 @@ public sealed class AuditSigner(NpgsqlDataSource dataSource, MasterKey masterKey
             insert.Parameters.AddWithValue("public", publicKey);
             insert.Parameters.AddWithValue("private", sealedKey);
             insert.Parameters.AddWithValue("nonce", nonce);
+            insert.Parameters.AddWithValue("endorsement", Endorse(createdId, Algorithm, publicKey));
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 

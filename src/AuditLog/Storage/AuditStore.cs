@@ -260,7 +260,14 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
     public async Task<AuditPrune?> LatestPruneAsync(string tenant, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT tree_size, compact_range, pruned_at FROM outpost_audit_prunes WHERE tenant_id = @tenant ORDER BY tree_size DESC LIMIT 1");
+            """
+            SELECT p.tree_size, p.compact_range, p.pruned_at, p.key_id, p.signature, l.compact_range IS NOT NULL AND l.compact_range = p.compact_range
+              FROM outpost_audit_prunes AS p
+              LEFT JOIN outpost_audit_legacy_prunes AS l ON l.tenant_id = p.tenant_id AND l.tree_size = p.tree_size
+             WHERE p.tenant_id = @tenant
+             ORDER BY p.tree_size DESC
+             LIMIT 1
+            """);
         command.Parameters.AddWithValue("tenant", tenant);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -270,7 +277,13 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
 
         var packed = (byte[])reader[1];
         var range = Enumerable.Range(0, packed.Length / MerkleHash.Size).Select(i => packed.AsSpan(i * MerkleHash.Size, MerkleHash.Size).ToArray()).ToList();
-        return new AuditPrune(reader.GetInt64(0), range, new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero));
+        return new AuditPrune(
+            reader.GetInt64(0),
+            range,
+            new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : (byte[])reader[4],
+            reader.GetBoolean(5));
     }
 
     /// <summary>
@@ -287,16 +300,24 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Records a prune at the signed checkpoint of <paramref name="treeSize"/> and removes the events and checkpoints
-    /// before it, in one transaction.
+    /// before it, in one transaction. <paramref name="keyId"/> and <paramref name="signature"/> are the audit key's
+    /// signature over the prune (<see cref="Signing.AuditSigner.SignPruneAsync"/>); verification honours no other.
     /// </summary>
-    public async Task PruneAsync(string tenant, long treeSize, IReadOnlyList<byte[]> compactRange, CancellationToken cancellationToken = default)
+    public async Task PruneAsync(
+        string tenant, long treeSize, IReadOnlyList<byte[]> compactRange, string keyId, byte[] signature, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(compactRange);
+        ArgumentException.ThrowIfNullOrEmpty(keyId);
+        ArgumentNullException.ThrowIfNull(signature);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var record = new NpgsqlCommand(
-            "INSERT INTO outpost_audit_prunes (tenant_id, tree_size, compact_range) VALUES (@tenant, @size, @range)", connection, transaction))
+            "INSERT INTO outpost_audit_prunes (tenant_id, tree_size, compact_range, key_id, signature) VALUES (@tenant, @size, @range, @kid, @signature)",
+            connection,
+            transaction))
         {
+            record.Parameters.AddWithValue("kid", keyId);
+            record.Parameters.AddWithValue("signature", signature);
             record.Parameters.AddWithValue("tenant", tenant);
             record.Parameters.AddWithValue("size", treeSize);
             record.Parameters.AddWithValue("range", compactRange.SelectMany(hash => hash).ToArray());

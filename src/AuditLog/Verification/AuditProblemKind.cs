@@ -27,6 +27,10 @@ public enum AuditProblemKind
     /// <summary>A stored checkpoint names a key that is not an audit key.</summary>
     UnknownKey,
 
+    /// <summary>A stored checkpoint names a key in the key table that carries no endorsement by the master key.</summary>
+    UnendorsedKey,
+    /// <summary>The latest prune is not signed by an endorsed audit key: events were deleted without authority.</summary>
+    UnsignedPrune,
     /// <summary>The stored log ends before a checkpoint's size.</summary>
     Truncated,
 

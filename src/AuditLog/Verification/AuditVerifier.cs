@@ -11,9 +11,10 @@ namespace Outpost.AuditLog.Verification;
 /// Recomputes a tenant's Merkle log from the rows in PostgreSQL and checks it against every stored checkpoint and its
 /// signature, stopping at the first problem. Trusts nothing in the database but the public keys and the signatures:
 /// an event edited, deleted, moved or added, or a checkpoint rewritten, shows up as the first event or checkpoint that
-/// no longer agrees.
+/// no longer agrees. Keys are trusted only when endorsed under the master key (<see cref="AuditSigner"/>), and the
+/// latest prune only when an endorsed key signed it: rows added by someone without the master key are not believed.
 /// </summary>
-public sealed class AuditVerifier(NpgsqlDataSource dataSource)
+public sealed class AuditVerifier(NpgsqlDataSource dataSource, AuditSigner signer)
 {
     private readonly AuditStore _store = new(dataSource);
     private readonly AuditIntake _intake = new(dataSource);
@@ -58,13 +59,15 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
         var prune = await _store.LatestPruneAsync(tenant, cancellationToken);
         var tree = prune is null ? new MerkleTree() : MerkleTree.FromPrunedPrefix(prune.TreeSize, prune.CompactRange);
         var stored = await _store.ReadCheckpointsAsync(tenant, tree.Size, long.MaxValue, cancellationToken);
-        var keys = await AuditSigner.ReadPublicKeysAsync(dataSource, cancellationToken);
+        var allKeys = await signer.ListAsync(cancellationToken);
+        var keys = allKeys.Where(k => k.Endorsed).ToDictionary(k => k.KeyId, k => k.PublicKey, StringComparer.Ordinal);
+        var unendorsed = allKeys.Where(k => !k.Endorsed).Select(k => k.KeyId).ToHashSet(StringComparer.Ordinal);
 
         // Read first: an event staged now is logged after this reading, so it is either counted here or checked below.
         var staged = await _intake.CountAsync(tenant, cancellationToken);
         var run = new VerificationRun(tenant, tree, stored, witnessed, staged, knownSize);
 
-        var problem = run.CheckSignatures(keys) ?? run.CheckReachedCheckpoints();
+        var problem = CheckPrune(tenant, prune, keys) ?? run.CheckSignatures(keys, unendorsed) ?? run.CheckReachedCheckpoints();
         if (problem is null)
         {
             await foreach (var entry in _store.ReadEventsAsync(tenant, tree.Size, cancellationToken))
@@ -78,6 +81,25 @@ public sealed class AuditVerifier(NpgsqlDataSource dataSource)
 
         problem ??= await run.FinishAsync(logSize);
         return run.Result(problem is null ? null : await LocateAsync(tenant, tree, problem, trustedLeaves, cancellationToken));
+    }
+
+    /// <summary>A prune is honoured only when an endorsed audit key signed it, or migration 0010 recorded it as it is.</summary>
+    private static AuditProblem? CheckPrune(string tenant, AuditPrune? prune, Dictionary<string, byte[]> keys)
+    {
+        if (prune is null || prune.Legacy)
+        {
+            return null;
+        }
+
+        if (prune.KeyId is { } keyId && prune.Signature is { } signature && keys.TryGetValue(keyId, out var publicKey)
+            && AuditSigner.VerifyPrune(tenant, prune.TreeSize, prune.CompactRange, signature, publicKey))
+        {
+            return null;
+        }
+
+        return new AuditProblem(AuditProblemKind.UnsignedPrune, prune.TreeSize, null, prune.TreeSize,
+            $"The prune at size {prune.TreeSize} is not signed by an audit key{(prune.KeyId is { } named && !keys.ContainsKey(named) ? $" ('{named}' is not an endorsed audit key)" : string.Empty)}: "
+            + $"the {prune.TreeSize} events before it were deleted without the audit log's authority.");
     }
 
     /// <summary>Narrows a root mismatch down to the first event whose leaf differs from the one the grain wrote.</summary>

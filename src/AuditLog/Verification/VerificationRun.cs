@@ -50,7 +50,7 @@ internal sealed class VerificationRun
         new(_tenant, problem is null, _eventsChecked, _checkpointsChecked, _prunedSize, _tree.Size, _latest, problem, _witnessed.Count, _staged);
 
     /// <summary>Every checkpoint's signature, against the audit keys' public halves.</summary>
-    public AuditProblem? CheckSignatures(IReadOnlyDictionary<string, byte[]> keys)
+    public AuditProblem? CheckSignatures(IReadOnlyDictionary<string, byte[]> keys, IReadOnlySet<string> unendorsed)
     {
         foreach (var checkpoint in _checkpoints)
         {
@@ -62,6 +62,9 @@ internal sealed class VerificationRun
             return _witnessed.Contains(checkpoint)
                 ? new AuditProblem(AuditProblemKind.BadWitness, null, null, checkpoint.TreeSize,
                     $"The witnessed checkpoint at size {checkpoint.TreeSize} does not verify with any audit key: the witness copy is not authentic.")
+                : unendorsed.Contains(checkpoint.KeyId)
+                    ? new AuditProblem(AuditProblemKind.UnendorsedKey, null, null, checkpoint.TreeSize,
+                        $"The checkpoint at size {checkpoint.TreeSize} is signed with key '{checkpoint.KeyId}', which is in the key table but was not created under the master key.")
                 : !keys.ContainsKey(checkpoint.KeyId)
                     ? new AuditProblem(AuditProblemKind.UnknownKey, null, null, checkpoint.TreeSize,
                         $"The checkpoint at size {checkpoint.TreeSize} names key '{checkpoint.KeyId}', which is not an audit key.")

@@ -125,9 +125,11 @@ public static class AuditEndpoints
         return TypedResults.Ok(new ListResponse<AuditCheckpointResponse>(checkpoints.TakeLast(AuditReader.MaxPageSize).Select(AuditCheckpointResponse.From).ToList()));
     }
 
-    public static async Task<Ok<ListResponse<AuditKeyResponse>>> ListKeysAsync(Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    public static async Task<Ok<ListResponse<AuditKeyResponse>>> ListKeysAsync(AuditSigner signer, CancellationToken cancellationToken)
     {
-        var list = (await AuditSigner.ListAsync(dataSource, cancellationToken))
+        // Only endorsed keys are published: a row someone added to the table without the master key is no audit key.
+        var list = (await signer.ListAsync(cancellationToken))
+            .Where(key => key.Endorsed)
             .Select(key => new AuditKeyResponse(
                 key.KeyId, key.Algorithm, Convert.ToBase64String(key.PublicKey), PemEncoding.WriteString("PUBLIC KEY", key.PublicKey), key.CreatedAt, key.Signing))
             .ToList();
@@ -135,11 +137,11 @@ public static class AuditEndpoints
     }
 
     public static async Task<Ok<AuditKeyResponse>> RotateKeyAsync(
-        ClaimsPrincipal user, AuditSigner signer, Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        ClaimsPrincipal user, AuditSigner signer, CancellationToken cancellationToken)
     {
         AdminEndpoints.RequireSystem(user, "Only system administrators rotate the audit key.");
         var keyId = await signer.RotateAsync(cancellationToken);
-        var keys = (await ListKeysAsync(dataSource, cancellationToken)).Value!;
+        var keys = (await ListKeysAsync(signer, cancellationToken)).Value!;
         return TypedResults.Ok(keys.Data.Single(key => key.KeyId == keyId));
     }
 

@@ -294,7 +294,8 @@ public sealed partial class AuditLogGrain(
         }
 
         var range = _tree.CompactRange(boundary);
-        await _store.PruneAsync(Tenant, boundary, range);
+        var (keyId, signature) = await signer.SignPruneAsync(Tenant, boundary, range);
+        await _store.PruneAsync(Tenant, boundary, range, keyId, signature);
 
         // Rebuild without the pruned leaves; no await in between, so no append interleaves.
         var pruned = MerkleTree.FromPrunedPrefix(boundary, range);

@@ -71,6 +71,16 @@ public sealed class MasterKey
         return new MasterKey(key);
     }
 
+    /// <summary>
+    /// A 256-bit key for one <paramref name="purpose"/> (HKDF-SHA256 of the master key, the purpose as its info), so that
+    /// the master key itself is only ever used to seal, and each use of it has its own key.
+    /// </summary>
+    public byte[] DeriveKey(string purpose)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, KeySize, salt: [], info: Encoding.UTF8.GetBytes(purpose));
+    }
+
     /// <summary>Seals <paramref name="plaintext"/>; <paramref name="associatedData"/> (the kid) binds it to its row.</summary>
     public (byte[] Ciphertext, byte[] Nonce) Encrypt(ReadOnlySpan<byte> plaintext, string associatedData)
     {

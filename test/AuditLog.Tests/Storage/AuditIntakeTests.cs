@@ -1,3 +1,5 @@
+using Outpost.AuditLog.Signing;
+using Microsoft.Extensions.DependencyInjection;
 using Outpost.Testing.AuditLogs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -17,6 +19,8 @@ namespace Outpost.AuditLog.Tests.Storage;
 [Collection(ClusterCollection.Name)]
 public sealed class AuditIntakeTests(OutpostClusterFixture fixture)
 {
+    private AuditSigner Signer => fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>();
+
     private const string InsufficientPrivilege = "42501";
 
     private IClusterClient Client => fixture.Cluster.Client;
@@ -37,7 +41,7 @@ public sealed class AuditIntakeTests(OutpostClusterFixture fixture)
         Assert.Equal(3, await intake.CountAsync(tenant));
 
         // Verification from the database alone says what it could not check yet.
-        var before = await new AuditVerifier(dataSource).VerifyAsync(tenant, logSize: null);
+        var before = await new AuditVerifier(dataSource, Signer).VerifyAsync(tenant, logSize: null);
         Assert.Equal((true, 0L, 3L), (before.Valid, before.EventsChecked, before.StagedEvents));
 
         var log = Client.GetGrain<IAuditLogGrain>(tenant);
@@ -47,7 +51,7 @@ public sealed class AuditIntakeTests(OutpostClusterFixture fixture)
         Assert.Equal(3, await log.CountAsync());
         Assert.Equal(events.Select(e => e.RequestId), (await log.ReadAsync(0, 10)).Select(e => e.Event.RequestId));
         Assert.Equal(0, await intake.CountAsync(tenant));
-        var after = await new AuditVerifier(dataSource).VerifyAsync(tenant, () => log.CountAsync());
+        var after = await new AuditVerifier(dataSource, Signer).VerifyAsync(tenant, () => log.CountAsync());
         Assert.Equal((true, 3L, 0L), (after.Valid, after.EventsChecked, after.StagedEvents));
     }
 

@@ -17,6 +17,8 @@ namespace Outpost.AuditLog.Tests.Verification;
 [Collection(ClusterCollection.Name)]
 public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
 {
+    private AuditSigner Signer => fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>();
+
     private const string InsufficientPrivilege = "42501";
 
     private IClusterClient Client => fixture.Cluster.Client;
@@ -109,7 +111,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
         Assert.Contains("Events 0 to 4", problem.Detail, StringComparison.Ordinal);
         await using (var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString))
         {
-            var located = AssertInvalid(await new AuditVerifier(dataSource).VerifyAsync(
+            var located = AssertInvalid(await new AuditVerifier(dataSource, Signer).VerifyAsync(
                 tenant, () => log.CountAsync(), from => log.GetLeafHashesAsync(from, 1000)));
             Assert.Equal((AuditProblemKind.ChangedEvent, 2L, events[2].RequestId), (located.Kind, located.Sequence, located.RequestId));
         }
@@ -193,7 +195,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
         Assert.True(result.Valid, result.FirstProblem?.Detail);
         Assert.Equal((events.Count + 1L, 3), (result.TreeSize, result.CheckpointsChecked));
         await using var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
-        var keys = await AuditSigner.ListAsync(dataSource);
+        var keys = await Signer.ListAsync();
         Assert.Equal(rotated, Assert.Single(keys, key => key.Signing).KeyId);
         Assert.Contains(keys, key => key.KeyId == before.KeyId && !key.Signing);
     }
@@ -290,7 +292,7 @@ public sealed class AuditVerifierTests(OutpostClusterFixture fixture)
     private async Task<AuditVerification> VerifyAsync(string tenant, IAuditLogGrain? log = null)
     {
         await using var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
-        return await new AuditVerifier(dataSource).VerifyAsync(tenant, log is null ? null : () => log.CountAsync());
+        return await new AuditVerifier(dataSource, Signer).VerifyAsync(tenant, log is null ? null : () => log.CountAsync());
     }
 
     private Task TamperAsync(string sql, string tenant, string table = "outpost_audit_events") =>

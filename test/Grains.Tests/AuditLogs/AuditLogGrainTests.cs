@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Outpost.AuditLog.Signing;
 using Outpost.AuditLog.Storage;
@@ -11,6 +12,8 @@ namespace Outpost.Grains.Tests.AuditLogs;
 [Collection(ClusterCollection.Name)]
 public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
 {
+    private AuditSigner Signer => fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>();
+
     private IClusterClient Client => fixture.Cluster.Client;
 
     [Fact]
@@ -109,7 +112,7 @@ public sealed class AuditLogGrainTests(OutpostClusterFixture fixture)
         var leaves = events.Select((e, i) => AuditLeaf.Hash(tenant, i, AuditLeaf.Normalize(e))).ToList();
         Assert.Equal(Rfc9162Verifier.RootHash(leaves), checkpoint.RootHash);
         await using var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
-        var keys = await AuditSigner.ReadPublicKeysAsync(dataSource);
+        var keys = await Signer.ReadTrustedPublicKeysAsync();
         Assert.True(AuditSigner.Verify(checkpoint, keys[checkpoint.KeyId]));
         Assert.False(AuditSigner.Verify(checkpoint with { TreeSize = 8 }, keys[checkpoint.KeyId]));
         Assert.Equal(checkpoint.Signature, (await log.SignCheckpointAsync()).Signature);

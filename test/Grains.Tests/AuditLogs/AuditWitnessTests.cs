@@ -81,6 +81,8 @@ public sealed class AuditWitnessFixture : IAsyncLifetime
 
 public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixture<AuditWitnessFixture>, IAsyncDisposable
 {
+    private AuditSigner Signer => fixture.Cluster.Control.Host.Services.GetRequiredService<AuditSigner>();
+
     private NpgsqlDataSource? _owner;
 
     public async ValueTask DisposeAsync()
@@ -159,7 +161,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
             fixture.Cluster.ConnectionString, "DELETE FROM outpost_audit_checkpoints WHERE tenant_id = @t", tenant, "outpost_audit_checkpoints");
         await new AuditStore(OwnerDataSource).AddCheckpointAsync(forged);
 
-        var verifier = new AuditVerifier(OwnerDataSource);
+        var verifier = new AuditVerifier(OwnerDataSource, Signer);
         var fooled = await verifier.VerifyAsync(tenant);
         var witnessed = File.ReadAllLines(fixture.WitnessFile).Select(WitnessRecord.Parse).ToList();
         var caught = await verifier.VerifyAsync(tenant, logSize: null, trustedLeaves: null, witnessed);
@@ -169,7 +171,7 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
         Assert.Equal((AuditProblemKind.WitnessMismatch, 4L), (caught.FirstProblem!.Kind, caught.FirstProblem.CheckpointSize));
         var output = new StringWriter();
         var exitCode = await Outpost.Admin.AdminCli.RunAsync(
-            ["audit", "verify", tenant, "--witness", fixture.WitnessFile, $"--ConnectionStrings:Outpost={fixture.Cluster.ConnectionString}"],
+            ["audit", "verify", tenant, "--witness", fixture.WitnessFile, $"--ConnectionStrings:Outpost={fixture.Cluster.ConnectionString}", $"--Security:MasterKeyFile={fixture.Cluster.MasterKeyFile}"],
             new StringReader(""),
             output,
             new StringWriter());
@@ -186,6 +188,6 @@ public sealed class AuditWitnessTests(AuditWitnessFixture fixture) : IClassFixtu
     private async Task<IReadOnlyDictionary<string, byte[]>> PublicKeysAsync()
     {
         await using var dataSource = NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
-        return await AuditSigner.ReadPublicKeysAsync(dataSource);
+        return await Signer.ReadTrustedPublicKeysAsync();
     }
 }

@@ -22,6 +22,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0007_outpost_app_role",
         "0008_outpost_audit_intake",
         "0009_outpost_edge_role",
+        "0010_outpost_audit_endorsement",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -35,6 +36,8 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "outpost_audit_events",
         "outpost_audit_intake",
         "outpost_audit_keys",
+        "outpost_audit_legacy_keys",
+        "outpost_audit_legacy_prunes",
         "outpost_audit_prunes",
         "outpost_audit_settings",
         "outpost_clients",
@@ -87,7 +90,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         var keys = await QueryStringsAsync(connectionString, "SELECT querykey FROM orleansquery ORDER BY querykey");
         Assert.Equal(ExpectedQueryKeys.Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
         var versions = await QueryStringsAsync(connectionString,
-            "SELECT version::text || ':' || name FROM outpost_schema_version ORDER BY version");
+            "SELECT version::text || ':' || name FROM outpost_schema_version AS v ORDER BY v.version");
         Assert.Equal(ExpectedMigrations.Select(name => $"{int.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture)}:{name}"), versions);
     }
 
@@ -145,7 +148,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Equal(ExpectedMigrations, results.SelectMany(r => r.AlreadyApplied).Order(StringComparer.Ordinal));
         Assert.Contains(results, r => r.Applied.Count == ExpectedMigrations.Length);
         var versions = await QueryStringsAsync(connectionString,
-            "SELECT version::text FROM outpost_schema_version ORDER BY version");
+            "SELECT version::text FROM outpost_schema_version AS v ORDER BY v.version");
         Assert.Equal(ExpectedMigrations.Select(name => int.Parse(name[..4], System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture)), versions);
     }
 
@@ -203,8 +206,8 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("0002", exception.Message, StringComparison.Ordinal);
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
-            "SELECT version::text FROM outpost_schema_version ORDER BY version");
-        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9"], versions);
+            "SELECT version::text FROM outpost_schema_version AS v ORDER BY v.version");
+        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9", "10"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);
@@ -257,7 +260,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
                 """),
             ("indexes", "SELECT tablename || '.' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"),
             ("queries", "SELECT querykey || ' ' || querytext FROM orleansquery ORDER BY querykey"),
-            ("versions", "SELECT version::text || ' ' || name || ' ' || sha256 || ' ' || applied_at::text FROM outpost_schema_version ORDER BY version"),
+            ("versions", "SELECT version::text || ' ' || name || ' ' || sha256 || ' ' || applied_at::text FROM outpost_schema_version AS v ORDER BY v.version"),
         })
         {
             dump.Append("== ").AppendLine(section);
