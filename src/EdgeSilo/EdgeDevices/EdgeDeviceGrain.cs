@@ -14,6 +14,7 @@ namespace Outpost.EdgeSilo.EdgeDevices;
 /// plane's directory, which owns the "last seen" record.
 /// </summary>
 [DevicePlacement]
+[GrainType(IEdgeDeviceGrain.GrainTypeName)]
 public sealed class EdgeDeviceGrain(
     [PersistentState(EdgeStateNames.Device, StorageNames.Default)] IPersistentState<EdgeDeviceState> state,
     DeviceInference inference,

@@ -10,6 +10,12 @@ namespace Outpost.Grains.EdgeDevices;
 [Alias("outpost.IEdgeDeviceGrain")]
 public interface IEdgeDeviceGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// The grain type of the device grain (its class carries <c>[GrainType(GrainTypeName)]</c>): how a control silo tells
+    /// that a call comes from a device.
+    /// </summary>
+    const string GrainTypeName = "edgedevice";
+
     /// <summary>Records what the device is and can do, and announces it to the directory.</summary>
     [Alias("RegisterAsync")]
     Task<DeviceRecord> RegisterAsync(DeviceRegistration registration);

@@ -1,6 +1,7 @@
 using Orleans.Dashboard;
 using Outpost.Silo.Dashboard;
 using Outpost.Grains.AuditLogs;
+using Outpost.Grains.EdgeCalls;
 using Outpost.Grains.Inference;
 using Outpost.Grains.TenantQuotas;
 using Outpost.ServiceDefaults.Clustering;
@@ -24,7 +25,11 @@ public static class ControlSiloExtensions
         // Hosted services start in registration order, so the schema is in place before Orleans asks for its tables.
         builder.Services.AddHostedService<SchemaMigrationService>();
         builder.AddValidatedOptions<EmbeddingCacheOptions>(EmbeddingCacheOptions.Section);
-        builder.AddOutpostSilo(SiloRole.Control, silo => silo.AddDashboard());
+        builder.AddOutpostSilo(SiloRole.Control, silo =>
+        {
+            silo.AddDashboard();
+            silo.AddEdgeCallFilter();
+        });
         builder.AddAuditLogs();
         builder.AddTenantQuotas();
         builder.Services.AddSiloReadiness();
