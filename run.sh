@@ -138,6 +138,24 @@ pg_login_role "$pg_port" "$password_file" outpost outpost_edge outpost_edge_app 
 export ConnectionStrings__Outpost="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=outpost_service;Password=$(cat "$data_dir/pg-service-password")"
 edge_connection="Host=127.0.0.1;Port=$pg_port;Database=outpost;Username=outpost_edge;Password=$(cat "$data_dir/pg-edge-password")"
 
+# Cluster TLS: a development CA in the data directory, and a certificate per node naming its role (and device).
+tls_dir="$data_dir/tls"
+if [[ ! -s "$tls_dir/ca.crt" ]]; then
+  outpost cluster ca create --dir "$tls_dir" --name "outpost dev $(hostname)" >/dev/null || die "could not create the cluster CA"
+fi
+node_cert() {
+  local name=$1; shift
+  [[ -s "$tls_dir/$name.crt" && -s "$tls_dir/$name.key" ]] && return 0
+  outpost cluster cert issue "$@" --dir "$tls_dir" --force >/dev/null || die "could not issue the $name certificate"
+}
+# export_tls NAME: the next process started presents $tls_dir/NAME.crt.
+export_tls() {
+  export Cluster__Tls__CaFile="$tls_dir/ca.crt" Cluster__Tls__CertificateFile="$tls_dir/$1.crt" Cluster__Tls__KeyFile="$tls_dir/$1.key"
+}
+node_cert control control
+node_cert gateway gateway
+for (( n=1; n<=edges; n++ )); do node_cert "edge-dev-pi-$n" edge --device "dev-pi-$n"; done
+
 start() {
   local name=$1; shift
   # Prefix every line so the interleaved output says who wrote it; keep a copy per process.
@@ -155,15 +173,18 @@ wait_ready() {
   die "$name did not become ready at $url within 2 minutes"
 }
 
+export_tls control
 start silo "$(bin Silo)" --Http:Port="$dashboard_port" --Cluster:SiloPort="$silo_port" --Cluster:GatewayPort=30000
 wait_ready silo "http://127.0.0.1:$dashboard_port/readyz" "${pids[-1]}"
 
 for (( n=1; n<=edges; n++ )); do
+  export_tls "edge-dev-pi-$n"
   ConnectionStrings__Outpost="$edge_connection" start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n)) \
     ${hailo_url:+--Inference:Hailo:BaseUrl="$hailo_url"}
 done
 
 # Ready means ready: the gateway's /readyz waits until its router sees every edge device started here.
+export_tls gateway
 start gateway "$(bin Gateway)" --Http:Port="$gateway_port" --Routing:ReadyMinDevices="$edges"
 wait_ready gateway "http://127.0.0.1:$gateway_port/readyz" "${pids[-1]}"
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Outpost.ServiceDefaults.ClusterTls;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Database;
 
@@ -24,6 +25,11 @@ public static class ClientHostingExtensions
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             // Edge silos come and go; the gateway must learn a new device's grain types in seconds, not the default minute.
             client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(2));
+            if (!client.UseClusterTls(builder.Configuration))
+            {
+                client.Services.AddHostedService<ClusterTlsDisabledWarning>();
+            }
+
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = OutpostDatabase.Invariant;

@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using Outpost.Grains;
 using Outpost.Grains.Placement;
+using Outpost.ServiceDefaults.ClusterTls;
 using Outpost.ServiceDefaults.Configuration;
 using Outpost.ServiceDefaults.Database;
 using Outpost.ServiceDefaults.Placement;
@@ -64,6 +65,12 @@ public static class SiloHostingExtensions
                 o.Invariant = OutpostDatabase.Invariant;
                 o.ConnectionString = dataSource.ConnectionString;
             });
+
+            var identity = role.DeviceId is { } device ? NodeIdentity.EdgeDevice(device) : NodeIdentity.ControlPlane;
+            if (!silo.UseClusterTls(builder.Configuration, identity))
+            {
+                silo.Services.AddHostedService<ClusterTlsDisabledWarning>();
+            }
 
             silo.UseSiloMetadata(role.Metadata);
             silo.Services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();

@@ -24,7 +24,8 @@ public static class AuditDriver
         Usage: audit [--concurrency 1,16,256,1024] [--tenants N] [--seconds N] [--warmup N]
 
           Connects to the cluster ./run.sh started (ConnectionStrings__Outpost must name its database; run.sh prints it
-          in .data/logs). Each concurrency level runs that many writers, each appending one event at a time.
+          in .data/logs) and Cluster__Tls__CaFile, __CertificateFile, __KeyFile the gateway's certificate
+          (.data/tls/ca.crt, gateway.crt, gateway.key). Each concurrency level runs that many writers, each appending one event at a time.
         """;
 
     public static async Task<int> RunAsync(string[] args)

@@ -9,6 +9,8 @@ using Outpost.EdgeSilo.Extensions;
 using Outpost.Gateway.Extensions;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Identity;
+using Outpost.ServiceDefaults.ClusterTls;
+using System.Security.Cryptography.X509Certificates;
 using Outpost.ServiceDefaults.Schema;
 using Outpost.Silo.Extensions;
 using Outpost.Testing.PostgreSql;
@@ -24,6 +26,7 @@ public sealed class OutpostCluster : IAsyncDisposable
 {
     private readonly List<SiloHandle> _silos = [];
     private readonly List<SiloProcess> _processes = [];
+    private readonly Dictionary<NodeIdentity, Dictionary<string, string?>> _tls = [];
     private WebApplication? _gateway;
 
     private OutpostCluster(string connectionString, OutpostClusterSettings settings)
@@ -84,6 +87,47 @@ public sealed class OutpostCluster : IAsyncDisposable
 
     /// <summary>Where this cluster's master key (encrypting signing keys at rest) lives.</summary>
     public string MasterKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"outpost-test-master-{Guid.NewGuid():N}.key");
+
+    /// <summary>This cluster's CA and node certificates (a fresh CA per cluster; deleted with it).</summary>
+    public string TlsDirectory { get; } = Directory.CreateTempSubdirectory("outpost-test-tls-").FullName;
+
+    /// <summary>The cluster CA, with its private key, for tests that issue certificates of their own.</summary>
+    public X509Certificate2 Authority { get; } = ClusterCertificates.CreateAuthority("outpost test cluster", TimeSpan.FromDays(1));
+
+    /// <summary>
+    /// The <c>Cluster:Tls</c> settings of a node that is <paramref name="identity"/>: the CA file and a certificate the
+    /// cluster CA issued for it (made on first use).
+    /// </summary>
+    public Dictionary<string, string?> TlsSettings(NodeIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        lock (_tls)
+        {
+            if (!_tls.TryGetValue(identity, out var settings))
+            {
+                var caFile = Path.Combine(TlsDirectory, "ca.crt");
+                if (!File.Exists(caFile))
+                {
+                    ClusterCertificates.Write(Authority, caFile, keyFile: null);
+                }
+
+                var name = identity.DeviceId is null ? identity.Role : $"{identity.Role}-{identity.DeviceId}";
+                var certificateFile = Path.Combine(TlsDirectory, name + ".crt");
+                var keyFile = Path.Combine(TlsDirectory, name + ".key");
+                using var issued = ClusterCertificates.Issue(Authority, identity, TimeSpan.FromDays(1));
+                ClusterCertificates.Write(issued, certificateFile, keyFile);
+                settings = new()
+                {
+                    [$"{ClusterTlsOptions.Section}:CaFile"] = caFile,
+                    [$"{ClusterTlsOptions.Section}:CertificateFile"] = certificateFile,
+                    [$"{ClusterTlsOptions.Section}:KeyFile"] = keyFile,
+                };
+                _tls[identity] = settings;
+            }
+
+            return new(settings);
+        }
+    }
 
     /// <summary>Creates a database on <paramref name="postgres"/>, migrates it and starts the cluster.</summary>
     public static async Task<OutpostCluster> StartAsync(PostgreSqlServer postgres, OutpostClusterSettings? settings = null)
@@ -169,7 +213,7 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Security:MasterKeyFile"] = MasterKeyFile,
             ["Security:CreateMasterKeyFile"] = "true",
         };
-        foreach (var (key, value) in TokenValidationSettings())
+        foreach (var (key, value) in TokenValidationSettings().Concat(TlsSettings(NodeIdentity.ControlPlane)))
         {
             values[key] = value;
         }
@@ -189,10 +233,14 @@ public sealed class OutpostCluster : IAsyncDisposable
         return handle;
     }
 
-    public async Task<SiloHandle> StartEdgeSiloAsync(string deviceId)
+    /// <summary>
+    /// Starts an in-process edge silo for <paramref name="deviceId"/>; <paramref name="overrides"/> replace any of its
+    /// settings (e.g. <c>Cluster:Tls:*</c>, to start one with another certificate or none).
+    /// </summary>
+    public async Task<SiloHandle> StartEdgeSiloAsync(string deviceId, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production });
-        Configure(builder.Configuration, builder.Logging, EdgeSettings(deviceId), EdgeConnectionString);
+        Configure(builder.Configuration, builder.Logging, EdgeSettings(deviceId, overrides), EdgeConnectionString);
         builder.AddEdgeSilo();
         var host = builder.Build();
         await host.StartAsync();
@@ -204,11 +252,7 @@ public sealed class OutpostCluster : IAsyncDisposable
     /// <summary>Starts an EdgeSilo executable for <paramref name="deviceId"/> and waits until its device is online.</summary>
     public async Task<SiloProcess> StartEdgeSiloProcessAsync(string deviceId)
     {
-        var arguments = EdgeSettings(deviceId).Select(kv => $"--{kv.Key}={kv.Value}");
-        var process = new SiloProcess(
-            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = EdgeConnectionString }),
-            deviceId);
-        _processes.Add(process);
+        var process = StartEdgeSiloProcess(deviceId);
         try
         {
             await WaitForDeviceAsync(deviceId, online: true);
@@ -218,6 +262,21 @@ public sealed class OutpostCluster : IAsyncDisposable
             throw new TimeoutException($"{ex.Message} EdgeSilo output:\n{process.Output}", ex);
         }
 
+        return process;
+    }
+
+    /// <summary>
+    /// Starts an EdgeSilo executable for <paramref name="deviceId"/> without waiting for it; <paramref name="overrides"/>
+    /// replace any of its settings. For silos that must fail to join: Orleans ends the process of a silo the cluster
+    /// declares dead, which in process would end the test host.
+    /// </summary>
+    public SiloProcess StartEdgeSiloProcess(string deviceId, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var arguments = EdgeSettings(deviceId, overrides).Select(kv => $"--{kv.Key}={kv.Value}");
+        var process = new SiloProcess(
+            OutpostProcessRunner.Start("EdgeSilo", arguments, new Dictionary<string, string?> { ["ConnectionStrings__Outpost"] = EdgeConnectionString }),
+            deviceId);
+        _processes.Add(process);
         return process;
     }
 
@@ -233,7 +292,7 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Http:Port"] = "0",
             ["Security:MasterKeyFile"] = MasterKeyFile,
         };
-        foreach (var (key, value) in TokenValidationSettings())
+        foreach (var (key, value) in TokenValidationSettings().Concat(TlsSettings(NodeIdentity.ControlPlane)))
         {
             settings[key] = value;
         }
@@ -293,6 +352,11 @@ public sealed class OutpostCluster : IAsyncDisposable
             ["Security:MasterKeyFile"] = MasterKeyFile,
             ["Security:CreateMasterKeyFile"] = "true",
         };
+        foreach (var (key, value) in TlsSettings(NodeIdentity.GatewayClient))
+        {
+            values[key] = value;
+        }
+
         foreach (var (key, value) in Settings.GatewayConfiguration)
         {
             values[key] = value;
@@ -386,16 +450,22 @@ public sealed class OutpostCluster : IAsyncDisposable
                 // Best effort: a silo that fails to stop must not keep the others running.
             }
         }
+
+        Authority.Dispose();
+        Directory.Delete(TlsDirectory, recursive: true);
     }
 
-    private Dictionary<string, string?> EdgeSettings(string deviceId)
+    private Dictionary<string, string?> EdgeSettings(string deviceId, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var settings = new Dictionary<string, string?>(Settings.EdgeConfiguration)
+        var settings = new Dictionary<string, string?>(TlsSettings(NodeIdentity.EdgeDevice(deviceId)));
+        foreach (var (key, value) in Settings.EdgeConfiguration.Concat(overrides ?? new Dictionary<string, string?>()))
         {
-            ["Edge:DeviceId"] = deviceId,
-            ["Edge:HeartbeatInterval"] = "00:00:01",
-            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
-        };
+            settings[key] = value;
+        }
+
+        settings["Edge:DeviceId"] = deviceId;
+        settings["Edge:HeartbeatInterval"] = "00:00:01";
+        settings["Cluster:SiloPort"] = FreePorts.Next().ToString();
         foreach (var (key, value) in MembershipSettings())
         {
             settings[key] = value;
