@@ -82,7 +82,7 @@ public sealed class EdgeDeviceGrain(
             tokens[i] = Math.Min(count, backend.MaxInputTokens);
         }
 
-        var vectors = await queue.EnqueueAsync(request.Inputs, cancellationToken);
+        var vectors = await queue.EnqueueAsync(request.Tenant ?? string.Empty, request.Inputs, cancellationToken);
         return new EmbeddingResult(vectors, tokens.Sum(), DeviceId, tokens);
     }
 

@@ -6,7 +6,9 @@ namespace Outpost.EdgeSilo.Inference;
 /// <summary>
 /// The device's embedding queue: a bounded line of requests and one worker that feeds the model batches of them.
 /// Each request is a contiguous slice of a batch and gets exactly that slice back; a cancelled request that has not
-/// reached the model leaves the line.
+/// reached the model leaves the line. The line is fair between tenants: each tenant waits in a line of its own, batches
+/// take one request from each tenant in turn, and no tenant may hold more than three quarters of the queue's depth, so
+/// one tenant's burst neither delays another's request behind all of it nor fills the queue against it.
 /// </summary>
 public sealed partial class EmbeddingQueue : IAsyncDisposable
 {
@@ -14,7 +16,9 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
     private readonly InferenceQueueOptions _options;
     private readonly InferenceMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly Queue<WorkItem> _pending = new();
+    private readonly Dictionary<string, Queue<WorkItem>> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _tenantDepth = new(StringComparer.Ordinal);
+    private readonly Queue<string> _turns = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _worker;
@@ -50,25 +54,46 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
     /// Queues <paramref name="texts"/> and completes with one vector per text. Throws
     /// <see cref="InferenceRejectedException"/> with <see cref="InferenceRejection.QueueFull"/> at once when the line is full.
     /// </summary>
-    public Task<float[][]> EnqueueAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    public Task<float[][]> EnqueueAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        EnqueueAsync(string.Empty, texts, cancellationToken);
+
+    /// <summary>As above, for <paramref name="tenant"/>'s line (see the class summary).</summary>
+    public Task<float[][]> EnqueueAsync(string tenant, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(texts);
         cancellationToken.ThrowIfCancellationRequested();
-        var item = new WorkItem(texts);
+        var item = new WorkItem(tenant, texts);
         lock (_pending)
         {
-            if (_depth + texts.Count > _options.MaxEmbeddingQueueDepth)
+            var own = _tenantDepth.GetValueOrDefault(tenant);
+            var share = Math.Max(1, _options.MaxEmbeddingQueueDepth * 3 / 4);
+            var full = _depth + texts.Count > _options.MaxEmbeddingQueueDepth;
+            if (full || (own > 0 && own + texts.Count > share))
             {
                 _metrics.Rejected("embed");
                 var retryAfter = TimeSpan.FromMilliseconds(Math.Max(100, _depth * _msPerText));
                 throw new InferenceRejectedException(
                     InferenceRejection.QueueFull,
-                    $"The embedding queue is full ({_depth} texts waiting, limit {_options.MaxEmbeddingQueueDepth}).",
+                    full
+                        ? $"The embedding queue is full ({_depth} texts waiting, limit {_options.MaxEmbeddingQueueDepth})."
+                        : $"This tenant's share of the embedding queue is full ({own} texts waiting, share {share} of {_options.MaxEmbeddingQueueDepth}).",
                     retryAfter);
             }
 
             _depth += texts.Count;
-            _pending.Enqueue(item);
+            _tenantDepth[tenant] = own + texts.Count;
+            if (!_pending.TryGetValue(tenant, out var line))
+            {
+                _pending[tenant] = line = new Queue<WorkItem>();
+            }
+
+            if (line.Count == 0)
+            {
+                _turns.Enqueue(tenant);
+            }
+
+            line.Enqueue(item);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -97,10 +122,13 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
         await Task.Run(_worker.Join);
         lock (_pending)
         {
-            while (_pending.TryDequeue(out var item))
+            foreach (var item in _pending.Values.SelectMany(line => line))
             {
                 item.Completion.TrySetException(new ObjectDisposedException(nameof(EmbeddingQueue)));
             }
+
+            _pending.Clear();
+            _turns.Clear();
         }
 
         _stopping.Dispose();
@@ -117,7 +145,7 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
                 return;
             }
 
-            _depth -= item.Texts.Count;
+            Leave(item);
         }
 
         item.Completion.TrySetCanceled();
@@ -160,16 +188,27 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves waiting requests into the batch while they fit; an oversized request runs alone.</summary>
+    /// <summary>
+    /// Moves waiting requests into the batch while they fit, one from each tenant's line in turn; an oversized request
+    /// runs alone.
+    /// </summary>
     private void Take(List<WorkItem> batch, List<string> texts)
     {
         lock (_pending)
         {
-            while (_pending.TryPeek(out var next))
+            while (_turns.TryPeek(out var tenant))
             {
+                var line = _pending[tenant];
+                if (!line.TryPeek(out var next))
+                {
+                    _turns.Dequeue();
+                    continue;
+                }
+
                 if (Volatile.Read(ref next.State) == WorkItem.Cancelled)
                 {
-                    _pending.Dequeue();
+                    line.Dequeue();
+                    Rotate(tenant, line, keepTurn: true);
                     continue;
                 }
 
@@ -178,16 +217,46 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
                     break;
                 }
 
-                _pending.Dequeue();
+                line.Dequeue();
+                Rotate(tenant, line, keepTurn: false);
                 if (Interlocked.CompareExchange(ref next.State, WorkItem.Taken, WorkItem.Waiting) != WorkItem.Waiting)
                 {
                     continue;
                 }
 
-                _depth -= next.Texts.Count;
+                Leave(next);
                 batch.Add(next);
                 texts.AddRange(next.Texts);
             }
+        }
+    }
+
+    /// <summary>After a tenant's request left its line: its turn passes on (or stays, for a skipped one); an empty line leaves the rota.</summary>
+    private void Rotate(string tenant, Queue<WorkItem> line, bool keepTurn)
+    {
+        if (line.Count == 0)
+        {
+            _turns.Dequeue();
+            _pending.Remove(tenant);
+        }
+        else if (!keepTurn)
+        {
+            _turns.Enqueue(_turns.Dequeue());
+        }
+    }
+
+    /// <summary>Takes a request's texts off the queue's and its tenant's depth (under the lock).</summary>
+    private void Leave(WorkItem item)
+    {
+        _depth -= item.Texts.Count;
+        var own = _tenantDepth[item.Tenant] - item.Texts.Count;
+        if (own <= 0)
+        {
+            _tenantDepth.Remove(item.Tenant);
+        }
+        else
+        {
+            _tenantDepth[item.Tenant] = own;
         }
     }
 
@@ -244,8 +313,10 @@ public sealed partial class EmbeddingQueue : IAsyncDisposable
         return result;
     }
 
-    private sealed class WorkItem(IReadOnlyList<string> texts)
+    private sealed class WorkItem(string tenant, IReadOnlyList<string> texts)
     {
+        public string Tenant { get; } = tenant;
+
         public const int Waiting = 0;
         public const int Taken = 1;
         public const int Cancelled = 2;

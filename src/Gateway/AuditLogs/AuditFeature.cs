@@ -29,6 +29,16 @@ public sealed class AuditFeature(string requestId, DateTimeOffset arrivedAt)
     /// <summary>Scopes checked inside a handler (e.g. by <c>/v1/infer</c>'s task), beyond the endpoint's policy.</summary>
     public ISet<string> Scopes { get; } = new SortedSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How the request ended when it did not simply finish: <c>timeout</c> (over <c>Limits:RequestTimeout</c>),
+    /// <c>client_closed</c> (the caller went away), <c>upstream_error</c> (the model failed mid-answer),
+    /// <c>server_error</c>. Null lets the audit middleware derive it from the status.
+    /// </summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>What the request was charged, once its spend is settled (a stream's charge comes after its headers).</summary>
+    public long? CostMicros { get; set; }
+
     /// <summary>Whether the tenant stores bodies; decided once the caller is known.</summary>
     public bool StoreBodies { get; set; }
 

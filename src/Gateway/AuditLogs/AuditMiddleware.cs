@@ -59,6 +59,8 @@ internal sealed partial class AuditMiddleware(
         using var responseBody = new AuditedResponseStream(originalResponse, context.Response, feature);
         context.Request.Body = requestBody;
         context.Response.Body = responseBody;
+        // The connection's own token: the request timeout middleware links its own into RequestAborted further in.
+        var connectionClosed = context.RequestAborted;
         try
         {
             try
@@ -70,11 +72,33 @@ internal sealed partial class AuditMiddleware(
                 // Only reached when an error escapes the exception handler: audit it as the 500 the server will send.
                 feature.Explain("unhandled error");
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse);
+                await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse, CancellationToken.None);
                 throw;
             }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A response already under way was cut: by the request timeout, by the caller, or by a failure. It is
+                // audited all the same, with what was sent and how it ended.
+                feature.Outcome ??= connectionClosed.IsCancellationRequested ? "client_closed"
+                    : ex is OperationCanceledException ? "timeout"
+                    : "server_error";
+                feature.Explain(feature.Outcome == "timeout" ? "the response outlived Limits:RequestTimeout" : ex.GetType().Name);
+                if (feature.Outcome == "timeout" && context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.Ordinal) == true)
+                {
+                    await WriteTimeoutEventAsync(context);
+                }
 
-            await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse);
+                await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse, CancellationToken.None);
+                if (feature.Outcome == "server_error")
+                {
+                    throw;
+                }
+
+                // Timed out or abandoned: the stream simply ends (a caller still listening sees it close).
+                return;
+            }
+
+            await AuditAndReleaseAsync(context, feature, requestBody, responseBody, originalResponse, context.RequestAborted);
         }
         finally
         {
@@ -83,13 +107,36 @@ internal sealed partial class AuditMiddleware(
         }
     }
 
+    // A stream's last event when it is cut by the timeout, in the error-event shape the Messages API uses; it is part of
+    // what was sent, so it is hashed like the rest.
+    private static async Task WriteTimeoutEventAsync(HttpContext context)
+    {
+        try
+        {
+            await context.Response.WriteAsync(
+                "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"timeout_error\",\"message\":\"The response outlived the gateway's request timeout (Limits:RequestTimeout) and was ended.\"}}\n\n",
+                CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The caller left at the same moment.
+        }
+    }
+
     private static bool IsAudited(PathString path) =>
         !path.StartsWithSegments("/healthz") && !path.StartsWithSegments("/readyz") && !path.StartsWithSegments("/.well-known");
 
     private async Task AuditAndReleaseAsync(
-        HttpContext context, AuditFeature feature, HashingRequestStream requestBody, AuditedResponseStream responseBody, Stream originalResponse)
+        HttpContext context,
+        AuditFeature feature,
+        HashingRequestStream requestBody,
+        AuditedResponseStream responseBody,
+        Stream originalResponse,
+        CancellationToken cancellationToken)
     {
-        var (requestDigest, requestCopy) = await requestBody.FinishAsync(context.RequestAborted);
+        // A refused request's body is not read on: the digest covers what the gateway read before refusing it.
+        var refused = feature.DenialRule is not null || AuditFeature.IsDenial(context.Response.StatusCode);
+        var (requestDigest, requestCopy) = await requestBody.FinishAsync(drain: !refused && !cancellationToken.IsCancellationRequested, cancellationToken);
         var (responseDigest, responseCopy) = responseBody.Finish();
         var (tenant, auditEvent) = Describe(context, feature, requestDigest, responseDigest, requestCopy, responseCopy);
         var writing = Stopwatch.GetTimestamp();
@@ -129,7 +176,14 @@ internal sealed partial class AuditMiddleware(
         // What the audit write added to this request, for operators and benchmarks.
         ServerTiming.Add(context, "audit", Stopwatch.GetElapsedTime(writing));
 
-        await responseBody.ReleaseAsync(context.RequestAborted);
+        try
+        {
+            await responseBody.ReleaseAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && cancellationToken == CancellationToken.None)
+        {
+            // The caller is gone; the event is written, there is nobody left to send the rest to.
+        }
     }
 
     private (string Tenant, AuditEvent Event) Describe(
@@ -180,11 +234,14 @@ internal sealed partial class AuditMiddleware(
 
         target ??= device.Length > 0 ? "edge:" + device : null;
         var silo = device.Length == 0 ? "" : devices.Devices.FirstOrDefault(s => s.Record.Registration.DeviceId == device)?.Record.Silo.ToString() ?? "";
-        _ = long.TryParse(headers[SpendGuard.CostHeader].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var cost);
-        var outcome = context.RequestAborted.IsCancellationRequested ? "aborted"
+        _ = long.TryParse(headers[SpendGuard.CostHeader].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var headerCost);
+        var cost = feature.CostMicros ?? headerCost;
+        var outcome = feature.Outcome
+            ?? (context.RequestAborted.IsCancellationRequested ? "client_closed"
+            : status == StatusCodes.Status504GatewayTimeout ? "timeout"
             : status >= 500 ? "server_error"
             : status >= 400 ? "client_error"
-            : "ok";
+            : "ok");
 
         return (tenant, new AuditEvent(
             Time: feature.ArrivedAt,

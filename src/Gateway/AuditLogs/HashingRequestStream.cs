@@ -26,13 +26,17 @@ internal sealed class HashingRequestStream(Stream inner, AuditFeature feature) :
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Reads what the endpoint left unread (bounded by the request size limits), then returns the digest and body.</summary>
-    public async Task<(byte[] Digest, byte[]? Body)> FinishAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// With <paramref name="drain"/>, reads what the endpoint left unread (bounded by the request size limits); then
+    /// returns the digest and body of what was read. A refused request is not drained: its digest covers what arrived
+    /// before the refusal.
+    /// </summary>
+    public async Task<(byte[] Digest, byte[]? Body)> FinishAsync(bool drain, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            while (await ReadAsync(buffer, cancellationToken) > 0)
+            while (drain && await ReadAsync(buffer, cancellationToken) > 0)
             {
             }
         }

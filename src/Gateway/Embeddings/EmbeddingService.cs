@@ -37,7 +37,7 @@ public sealed class EmbeddingService(EmbeddingCache cache, EdgeRouter router)
         {
             var texts = misses.Count == inputs.Count ? inputs : misses.Select(i => inputs[i]).ToList();
             started = Stopwatch.GetTimestamp();
-            var result = await router.EmbedAsync(tenant, new EmbeddingRequest(model, texts, truncate), cancellationToken);
+            var result = await router.EmbedAsync(tenant, new EmbeddingRequest(model, texts, truncate, tenant), cancellationToken);
             deviceTime = Stopwatch.GetElapsedTime(started);
             deviceId = result.DeviceId;
             var stored = new List<CachedEmbedding>(misses.Count);

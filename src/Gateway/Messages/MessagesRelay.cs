@@ -55,6 +55,7 @@ public sealed partial class MessagesRelay(
         catch (Exception ex) when (context.Response.HasStarted && !cancellationToken.IsCancellationRequested && Translate(ex) is { } error)
         {
             // The status line is gone: Anthropic reports a failure mid-stream as an error event.
+            AuditLogs.AuditFeature.Of(context)?.Outcome = "upstream_error";
             await ServerSentEvents.WriteAsync(context, "error", MessagesErrors.Body(error.ErrorType, error.Message).ToJsonString(), cancellationToken);
         }
     }
@@ -139,9 +140,13 @@ public sealed partial class MessagesRelay(
         await WriteEventAsync(context, "ping", new JsonObject { ["type"] = "ping" }, cancellationToken);
 
         GenerationChunk? last = null;
+        var produced = 0;
+        try
+        {
         while (more)
         {
             var chunk = chunks.Current;
+            produced += chunk.Text.Length > 0 ? 1 : 0;
             if (chunk.Text.Length > 0)
             {
                 await WriteEventAsync(context, "content_block_delta", new JsonObject
@@ -159,6 +164,15 @@ public sealed partial class MessagesRelay(
             }
 
             more = await chunks.MoveNextAsync();
+        }
+        }
+        finally
+        {
+            if (last is null)
+            {
+                // Cut short: the device worked for what it streamed (one token per chunk, its own count never came).
+                await ticket.CommitAsync(EdgeCost(request.PromptBytes, produced), request.PromptBytes, produced);
+            }
         }
 
         if (last is null)
@@ -206,6 +220,9 @@ public sealed partial class MessagesRelay(
         context.Response.Headers[SpendGuard.TargetHeader] = $"cloud:{request.Model}";
         ServerSentEvents.Start(context);
         UpstreamUsage? usage = null;
+        var final = false;
+        var stopped = false;
+        var produced = new ProducedOutput();
         try
         {
             do
@@ -216,14 +233,19 @@ public sealed partial class MessagesRelay(
                 {
                     usage = UpstreamUsage.From(started.TryGetProperty("usage", out var u) ? u : default);
                 }
+                else if (type == "content_block_delta")
+                {
+                    produced.Add(current);
+                }
                 else if (type == "message_delta" && current.TryGetProperty("usage", out var delta))
                 {
                     usage = UpstreamUsage.From(delta, usage ?? default);
+                    final = true;
                 }
-                else if (type == "message_stop" && usage is { } final)
+                else if (type == "message_stop" && (stopped = true) && usage is { } reported)
                 {
                     // Charged before the caller learns the stream is over, so the ledger is never behind what it saw.
-                    await ticket.CommitAsync(final.CostMicros(price.InputPerMillionMicros, price.OutputPerMillionMicros), final.InputTokens, final.OutputTokens);
+                    await ticket.CommitAsync(reported.CostMicros(price.InputPerMillionMicros, price.OutputPerMillionMicros), reported.InputTokens, reported.OutputTokens);
                 }
 
                 await ServerSentEvents.WriteAsync(context, type, JsonSerializer.Serialize(current), cancellationToken);
@@ -233,14 +255,21 @@ public sealed partial class MessagesRelay(
                 }
             }
             while (await events.MoveNextAsync());
+
+            if (!stopped)
+            {
+                throw new MessagesApiException(StatusCodes.Status502BadGateway, MessagesErrors.ApiError, "The cloud upstream's stream ended before message_stop.");
+            }
         }
         finally
         {
-            // A stream cut short was still billed upstream for what it produced: charge what was reported so far.
-            if (usage is { } partial)
-            {
-                await ticket.CommitAsync(partial.CostMicros(price.InputPerMillionMicros, price.OutputPerMillionMicros), partial.InputTokens, partial.OutputTokens);
-            }
+            // A stream cut short (timeout, the caller gone, the upstream failing) was still billed upstream for what it
+            // produced. The upstream's final usage counts when it came; otherwise message_start's count is only where
+            // output began, so the output is the larger of it and what the deltas carried.
+            var input = usage?.InputTokens ?? request.PromptBytes;
+            var output = final ? usage!.Value.OutputTokens : Math.Max(usage?.OutputTokens ?? 0, produced.Tokens);
+            var cut = new UpstreamUsage(input, output);
+            await ticket.CommitAsync(cut.CostMicros(price.InputPerMillionMicros, price.OutputPerMillionMicros), cut.InputTokens, cut.OutputTokens);
         }
     }
 

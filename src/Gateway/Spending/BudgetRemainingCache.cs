@@ -4,9 +4,10 @@ using Outpost.Grains.TenantQuotas;
 namespace Outpost.Gateway.Spending;
 
 /// <summary>
-/// What each tenant has left of its budget, for responses to free work, which reserves nothing and so hears nothing
-/// from the quota grain. A value is at most <see cref="Lifetime"/> old: it is refreshed from the grain at most that
-/// often per tenant and gateway, and every paid reservation or charge through this gateway refreshes it for free.
+/// What each tenant has left of its budget, for responses to free work, and whether it has rate limits (free work of
+/// such a tenant is counted by the quota grain; of any other it reserves nothing). A value is at most
+/// <see cref="Lifetime"/> old: it is refreshed from the grain at most that often per tenant and gateway, and every paid
+/// reservation or charge through this gateway refreshes the budget for free.
 /// </summary>
 public sealed partial class BudgetRemainingCache(IClusterClient cluster, TimeProvider time, ILogger<BudgetRemainingCache> logger)
 {
@@ -19,31 +20,43 @@ public sealed partial class BudgetRemainingCache(IClusterClient cluster, TimePro
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>What <paramref name="tenant"/> has left, or null when it has no budget (or the grain did not answer).</summary>
-    public async ValueTask<long?> GetAsync(string tenant, CancellationToken cancellationToken)
+    public async ValueTask<long?> GetAsync(string tenant, CancellationToken cancellationToken) =>
+        (await GetEntryAsync(tenant, cancellationToken))?.RemainingMicros;
+
+    /// <summary>Whether <paramref name="tenant"/> has a request or token rate limit, which free work counts against too.</summary>
+    public async ValueTask<bool> IsRateLimitedAsync(string tenant, CancellationToken cancellationToken) =>
+        (await GetEntryAsync(tenant, cancellationToken))?.RateLimited ?? false;
+
+    private async ValueTask<Entry?> GetEntryAsync(string tenant, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (_entries.TryGetValue(tenant, out var entry) && now - entry.ReadAt < Lifetime)
         {
-            return entry.RemainingMicros;
+            return entry;
         }
 
         try
         {
             var status = await cluster.GetGrain<ITenantQuotaGrain>(tenant).GetStatusAsync().WaitAsync(LookupTimeout, cancellationToken);
-            long? remaining = status.BudgetMicros > 0 ? status.RemainingMicros : null;
-            _entries[tenant] = new Entry(remaining, now);
-            return remaining;
+            var read = new Entry(status.BudgetMicros > 0 ? status.RemainingMicros : null, status.RateLimited, now);
+            _entries[tenant] = read;
+            return read;
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {
             // The header is information; the free work it would annotate must not fail or wait for it.
             LogLookupFailed(logger, ex, tenant);
-            return entry?.RemainingMicros;
+            return entry;
         }
     }
 
     /// <summary>Takes what the quota grain just said (a reservation or a charge), so free work sees it at once.</summary>
-    public void Remember(string tenant, long remainingMicros) => _entries[tenant] = new Entry(remainingMicros, time.GetUtcNow());
+    public void Remember(string tenant, long remainingMicros) =>
+        _entries.AddOrUpdate(
+            tenant,
+            static (_, state) => new Entry(state.Remaining, false, state.Now),
+            static (_, old, state) => old with { RemainingMicros = state.Remaining, ReadAt = state.Now },
+            (Remaining: (long?)remainingMicros, Now: time.GetUtcNow()));
 
     /// <summary>Forgets a tenant's value, e.g. when its limits change.</summary>
     public void Forget(string tenant) => _entries.TryRemove(tenant, out _);
@@ -51,5 +64,5 @@ public sealed partial class BudgetRemainingCache(IClusterClient cluster, TimePro
     [LoggerMessage(EventId = 1, EventName = "BudgetLookupFailed", Level = LogLevel.Debug, Message = "Budget of tenant {Tenant} not read for a free request")]
     private static partial void LogLookupFailed(ILogger logger, Exception exception, string tenant);
 
-    private sealed record Entry(long? RemainingMicros, DateTimeOffset ReadAt);
+    private sealed record Entry(long? RemainingMicros, bool RateLimited, DateTimeOffset ReadAt);
 }

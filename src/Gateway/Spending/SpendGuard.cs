@@ -13,14 +13,28 @@ namespace Outpost.Gateway.Spending;
 /// concurrent requests can spend past the budget. Free edge work (zero price) reserves nothing, but still says what a
 /// tenant with a budget has left (<see cref="BudgetRemainingCache"/>).
 /// </summary>
-public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> pricing, BudgetRemainingCache budgets)
+public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> pricing, IOptions<LimitsOptions> limitOptions, BudgetRemainingCache budgets)
 {
     public const string CostHeader = "X-Outpost-Cost";
     public const string RemainingHeader = "X-Outpost-Budget-Remaining";
     public const string TargetHeader = "X-Outpost-Target";
 
-    /// <summary>How long an unsettled reservation holds budget: longer than any request may run.</summary>
-    private static readonly TimeSpan ReservationTtl = TimeSpan.FromMinutes(15);
+    /// <summary>The least an unsettled reservation holds budget.</summary>
+    private static readonly TimeSpan MinimumReservationTtl = TimeSpan.FromMinutes(15);
+
+    /// <summary>What a commit may lag behind the request's end (the grain call, a retry of it).</summary>
+    private static readonly TimeSpan SettleMargin = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a reservation holds budget: longer than any request may run. Every request, streams included, ends by
+    /// <c>Limits:RequestTimeout</c> (upstream retries run inside it), so a reservation outlives it by a margin for the
+    /// commit; it is never released under work that is still running and then charged zero.
+    /// </summary>
+    public static TimeSpan ReservationTtl(TimeSpan requestTimeout)
+    {
+        var ttl = requestTimeout + SettleMargin;
+        return ttl < MinimumReservationTtl ? MinimumReservationTtl : ttl > SpendReservationRequest.MaxTtl ? SpendReservationRequest.MaxTtl : ttl;
+    }
 
     public PricingOptions Prices => pricing.Value;
 
@@ -36,7 +50,11 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
                 context.Response.Headers[RemainingHeader] = left.ToString(CultureInfo.InvariantCulture);
             }
 
-            return new SpendTicket(null, null, estimate);
+            // Free work holds no budget, but a tenant's rate limits count it like any other work.
+            if (!await budgets.IsRateLimitedAsync(caller.Tenant, cancellationToken))
+            {
+                return new SpendTicket(null, null, estimate);
+            }
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -55,7 +73,7 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
 
         var request = new SpendReservationRequest(
             Guid.NewGuid().ToString("N"), caller.ClientId, estimate.Kind, estimate.Target, estimate.MaxCostMicros, estimate.MaxTokens,
-            Paid: estimate.MaxCostMicros > 0, ReservationTtl);
+            Paid: estimate.MaxCostMicros > 0, ReservationTtl(limitOptions.Value.RequestTimeout));
         var reservation = await quota.ReserveAsync(request).WaitAsync(cancellationToken);
         if (!reservation.Granted && !estimate.IsCloud && reservation.Denial is SpendDenial.BudgetExhausted or SpendDenial.ClientBudgetExhausted or SpendDenial.KindBudgetExhausted
             && await quota.GetLimitsAsync().WaitAsync(cancellationToken) is { EdgeContinuesOverBudget: true })
@@ -79,12 +97,16 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
                 $"Tenant '{caller.Tenant}' is past its soft spending limit; cloud-only requests need allowCloudOverSoftLimit. It resets at {reservation.PeriodResetsAt:yyyy-MM-ddTHH:mm:ssZ}.");
         }
 
-        context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);
-        budgets.Remember(caller.Tenant, reservation.RemainingMicros);
+        if (estimate.MaxCostMicros > 0 || estimate.IsCloud)
+        {
+            // (Free work's header was set above from the cache; its reservation only counted it for the rates.)
+            context.Response.Headers[RemainingHeader] = reservation.RemainingMicros.ToString(CultureInfo.InvariantCulture);
+            budgets.Remember(caller.Tenant, reservation.RemainingMicros);
+        }
 
         // What the budget check and reservation added to this request, for operators and benchmarks.
         ServerTiming.Add(context, "quota", System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        return new SpendTicket(quota, reservation, estimate);
+        return new SpendTicket(quota, reservation, estimate, AuditLogs.AuditFeature.Of(context));
     }
 
     /// <summary>Writes the charge to the response headers, when they have not been sent yet.</summary>

@@ -9,11 +9,13 @@ namespace Outpost.Gateway.Spending;
 public sealed class SpendTicket : IAsyncDisposable
 {
     private readonly ITenantQuotaGrain? _quota;
+    private readonly AuditLogs.AuditFeature? _audit;
     private bool _settled;
 
-    internal SpendTicket(ITenantQuotaGrain? quota, SpendReservation? reservation, SpendEstimate estimate)
+    internal SpendTicket(ITenantQuotaGrain? quota, SpendReservation? reservation, SpendEstimate estimate, AuditLogs.AuditFeature? audit = null)
     {
         _quota = quota;
+        _audit = audit;
         Reservation = reservation;
         Estimate = estimate;
         _settled = reservation?.ReservationId is null;
@@ -33,7 +35,14 @@ public sealed class SpendTicket : IAsyncDisposable
         }
 
         _settled = true;
-        return await _quota.CommitAsync(id, actualCostMicros, inputTokens, outputTokens);
+        var charge = await _quota.CommitAsync(id, actualCostMicros, inputTokens, outputTokens);
+        if (_audit is not null)
+        {
+            // The audit event carries the charge even when the response's headers went out before it was known.
+            _audit.CostMicros = charge?.ChargedMicros ?? 0;
+        }
+
+        return charge;
     }
 
     public async ValueTask DisposeAsync()

@@ -11,6 +11,7 @@ namespace Outpost.Grains.TenantQuotas;
 /// <param name="KindCommittedMicros">Committed spend by task kind.</param>
 /// <param name="OpenReservations">Reservations neither committed, released nor expired, paid or free.</param>
 /// <param name="RemainingMicros">The budget minus committed and reserved spend.</param>
+/// <param name="RateLimited">Whether the tenant has a request or token rate limit (free work then counts against it too).</param>
 [GenerateSerializer, Immutable, Alias("outpost.SpendStatus")]
 public sealed record SpendStatus(
     [property: Id(0)] DateTimeOffset PeriodStart,
@@ -22,4 +23,5 @@ public sealed record SpendStatus(
     [property: Id(6)] IReadOnlyDictionary<string, long> ClientCommittedMicros,
     [property: Id(7)] IReadOnlyDictionary<string, long> KindCommittedMicros,
     [property: Id(8)] int OpenReservations = 0,
-    [property: Id(9)] long RemainingMicros = 0);
+    [property: Id(9)] long RemainingMicros = 0,
+    [property: Id(10)] bool RateLimited = false);

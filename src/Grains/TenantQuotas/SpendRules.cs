@@ -17,7 +17,8 @@ internal sealed class SpendRules(TenantQuotaState quota, RateWindow rates)
         }
 
         // Budgets first: waiting out a rate window does not help a request the budget refuses.
-        if ((request.Paid || !limits.EdgeContinuesOverBudget) && BudgetDenial(limits, request) is var budget and not SpendDenial.None)
+        // Free work is held to the budget only when the tenant has one and stops all work at it.
+        if ((request.Paid || (!limits.EdgeContinuesOverBudget && limits.BudgetMicros > 0)) && BudgetDenial(limits, request) is var budget and not SpendDenial.None)
         {
             return (budget, null);
         }

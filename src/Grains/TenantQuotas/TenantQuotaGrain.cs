@@ -254,7 +254,8 @@ public sealed partial class TenantQuotaGrain(
             new Dictionary<string, long>(Quota.ClientCommittedMicros),
             new Dictionary<string, long>(Quota.KindCommittedMicros),
             Quota.Reservations.Count,
-            Rules.RemainingMicros);
+            Rules.RemainingMicros,
+            Quota.Limits is { } limits && (limits.RequestsPerMinute > 0 || limits.TokensPerMinute > 0));
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

@@ -62,6 +62,46 @@ public sealed class EmbeddingQueueTests(OnnxEmbeddingBackendTests.BuiltInModel m
     }
 
     [Fact]
+    public async Task EnqueueAsync_OneTenantsBurst_AnotherTenantsRequestRunsInTheNextBatch()
+    {
+        var queue = Create(new InferenceQueueOptions { MaxBatchSize = 8 });
+        var busy = queue.EnqueueAsync("burst", Texts("busy", 8), CancellationToken.None);
+        var finished = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var burst = Enumerable.Range(0, 40)
+            .Select(i => queue.EnqueueAsync("burst", [$"burst {i}"], CancellationToken.None).ContinueWith(_ => finished.Enqueue("burst"), TaskScheduler.Default))
+            .ToList();
+        var other = queue.EnqueueAsync("other", ["a request of another tenant"], CancellationToken.None)
+            .ContinueWith(_ => finished.Enqueue("other"), TaskScheduler.Default);
+
+        await busy;
+        await Task.WhenAll(burst.Append(other));
+
+        // FIFO would put it behind all 40 (five batches); taking turns puts it in the first batch after the busy one.
+        var position = finished.ToList().IndexOf("other");
+        Assert.InRange(position, 0, 8);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_OneTenantAtItsShare_IsRefusedWhileAnotherStillGetsIn()
+    {
+        var queue = Create(new InferenceQueueOptions { MaxBatchSize = 64, MaxEmbeddingQueueDepth = 100 });
+        var running = queue.EnqueueAsync("burst", Texts("running", 64), CancellationToken.None);
+        while (queue.Depth > 0)
+        {
+            await Task.Delay(1);
+        }
+
+        var waiting = queue.EnqueueAsync("burst", Texts("waiting", 70), CancellationToken.None);
+        var error = Assert.Throws<InferenceRejectedException>(() => { _ = queue.EnqueueAsync("burst", Texts("over share", 6), CancellationToken.None); });
+        var other = queue.EnqueueAsync("other", Texts("other", 20), CancellationToken.None);
+
+        Assert.Equal(InferenceRejection.QueueFull, error.Reason);
+        Assert.Contains("share", error.Message, StringComparison.Ordinal);
+        Assert.Equal(20, (await other).Length);
+        await Task.WhenAll(running, waiting);
+    }
+
+    [Fact]
     public async Task EnqueueAsync_QueueFull_RejectsAtOnceWithRetryHint()
     {
         var queue = Create(new InferenceQueueOptions { MaxBatchSize = 64, MaxEmbeddingQueueDepth = 100 });

@@ -8,20 +8,25 @@ namespace Outpost.Gateway.Tests.Messages;
 /// One edge device serving the Hailo stand-in's LLM, and the Anthropic stand-in as the cloud upstream, with prices for
 /// one cloud model ($3 / $15 per million tokens) and for edge tokens (2 micro-dollars each).
 /// </summary>
-public sealed class MessagesClusterFixture() : OutpostClusterFixture(new ClusterScenario
+public class MessagesClusterFixture : OutpostClusterFixture
 {
-    EdgeDevices = [DeviceId],
-    Hailo = true,
-    Anthropic = true,
-    GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit)
+    public MessagesClusterFixture()
+        : this(null)
     {
-        ["Cloud:Anthropic:ApiKey"] = UpstreamKey,
-        [$"Pricing:CloudModels:{CloudModel}:InputPerMillionMicros"] = "3000000",
-        [$"Pricing:CloudModels:{CloudModel}:OutputPerMillionMicros"] = "15000000",
-        ["Pricing:EdgeGenerationTokenMicros"] = EdgeMicrosPerToken.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    },
-})
-{
+    }
+
+    /// <summary>The same cluster with <paramref name="gatewayOverrides"/> in the gateway's configuration.</summary>
+    protected MessagesClusterFixture(IReadOnlyDictionary<string, string?>? gatewayOverrides)
+        : base(new ClusterScenario
+        {
+            EdgeDevices = [DeviceId],
+            Hailo = true,
+            Anthropic = true,
+            GatewayConfiguration = Gateway(gatewayOverrides),
+        })
+    {
+    }
+
     public const string DeviceId = "dev-pi-1";
     public const string CloudModel = "claude-sonnet-4-5";
     public const string EdgeModel = FakeHailoOllamaServer.DefaultModel;
@@ -29,6 +34,23 @@ public sealed class MessagesClusterFixture() : OutpostClusterFixture(new Cluster
     public const long InputMicrosPerToken = 3;
     public const long OutputMicrosPerToken = 15;
     public const long EdgeMicrosPerToken = 2;
+
+    private static Dictionary<string, string?> Gateway(IReadOnlyDictionary<string, string?>? overrides)
+    {
+        var settings = new Dictionary<string, string?>(ClusterScenario.NoRateLimit)
+        {
+            ["Cloud:Anthropic:ApiKey"] = UpstreamKey,
+            [$"Pricing:CloudModels:{CloudModel}:InputPerMillionMicros"] = "3000000",
+            [$"Pricing:CloudModels:{CloudModel}:OutputPerMillionMicros"] = "15000000",
+            ["Pricing:EdgeGenerationTokenMicros"] = EdgeMicrosPerToken.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 
     /// <summary>A tenant with a budget; cloud models only when <paramref name="cloudAllowed"/>.</summary>
     public async Task CreateTenantAsync(string tenant, bool cloudAllowed)

@@ -23,6 +23,12 @@ public enum FakeAnthropicFailure
 
     /// <summary>No answer at all until the client gives up.</summary>
     Timeout,
+
+    /// <summary>A stream whose deltas come one per second.</summary>
+    SlowStream,
+
+    /// <summary>A stream that sends every delta, then drops the connection: no <c>message_delta</c>, no <c>message_stop</c>.</summary>
+    CutAfterDeltas,
 }
 
 /// <summary>
@@ -149,6 +155,9 @@ public sealed class FakeAnthropicServer : IAsyncDisposable
                 return;
         }
 
+        var slow = failure == FakeAnthropicFailure.SlowStream;
+        var cut = failure == FakeAnthropicFailure.CutAfterDeltas;
+
         if (context.Request.Headers["x-api-key"].Count == 0 && !context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
         {
             await ErrorAsync(context, 401, "authentication_error", "invalid x-api-key");
@@ -204,12 +213,25 @@ public sealed class FakeAnthropicServer : IAsyncDisposable
         await EventAsync(context, new JsonObject { ["type"] = "ping" });
         foreach (var token in tokens)
         {
+            if (slow)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted);
+            }
+
             await EventAsync(context, new JsonObject
             {
                 ["type"] = "content_block_delta",
                 ["index"] = 0,
                 ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = token },
             });
+        }
+
+        if (cut)
+        {
+            // Give the deltas time to reach the client before the reset, which discards what it has not read.
+            await Task.Delay(TimeSpan.FromMilliseconds(300), context.RequestAborted);
+            context.Abort();
+            return;
         }
 
         await EventAsync(context, new JsonObject { ["type"] = "content_block_stop", ["index"] = 0 });

@@ -139,7 +139,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
             "-c fsync=off",
             "-c synchronous_commit=off",
             "-c full_page_writes=off",
-            "-c max_connections=300");
+            "-c max_connections=1000");
         await RunToolAsync(_binDirectory, _runAsPostgres, "pg_ctl",
             ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options, "start"], cancellationToken);
     }
