@@ -11,4 +11,7 @@ public enum IdentityError
 
     /// <summary>The object already exists.</summary>
     Conflict,
+
+    /// <summary>The work is refused for now (too many sign-ins being checked at once); retry shortly.</summary>
+    Busy,
 }

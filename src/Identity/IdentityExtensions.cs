@@ -37,6 +37,7 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<TenantStore>();
         builder.Services.AddSingleton<ClientStore>();
         builder.Services.AddSingleton<TenantAdminStore>();
+        builder.Services.AddSingleton<Logins.LoginThrottle>();
         builder.Services.AddSingleton<DeviceAssignmentStore>();
         builder.Services.AddSingleton<DeviceCodeStore>();
         builder.Services.AddHostedService<SigningKeyRefreshService>();

@@ -4,7 +4,10 @@ using Outpost.Identity.Tenants;
 
 namespace Outpost.Admin.Commands;
 
-/// <summary><c>admin create &lt;tenant&gt; &lt;username&gt; [--password-file F]</c>: the password never goes on the command line.</summary>
+/// <summary>
+/// <c>admin create &lt;tenant&gt; &lt;username&gt; [--password-file F]</c>: the password never goes on the command line;
+/// <c>admin unlock &lt;tenant&gt; &lt;username&gt;</c> clears a sign-in lockout.
+/// </summary>
 internal static class AdminUserCommands
 {
     public const string Name = "admin";
@@ -30,7 +33,18 @@ internal static class AdminUserCommands
             return 0;
         });
 
-        return new Command(Name, "Manages tenant admins.") { create };
+        var unlock = new Command("unlock", "Clears an admin's failed sign-ins and lockout.") { tenant, username };
+        unlock.SetAction(async (parse, cancellationToken) =>
+        {
+            var throttle = await context.GetAsync<Outpost.Identity.Logins.LoginThrottle>(cancellationToken);
+            var cleared = await throttle.ClearAsync(parse.GetRequiredValue(tenant), parse.GetRequiredValue(username), cancellationToken);
+            await context.Output.WriteLineAsync(cleared
+                ? $"cleared the failed sign-ins of {parse.GetRequiredValue(username)} of tenant {parse.GetRequiredValue(tenant)}"
+                : $"{parse.GetRequiredValue(username)} of tenant {parse.GetRequiredValue(tenant)} had no failed sign-ins");
+            return 0;
+        });
+
+        return new Command(Name, "Manages tenant admins.") { create, unlock };
     }
 
     private static async Task<string> ReadPasswordAsync(CliContext context, FileInfo? file, CancellationToken cancellationToken)

@@ -235,6 +235,7 @@ public static class AdminEndpoints
             {
                 IdentityError.NotFound => new ProblemException(StatusCodes.Status404NotFound, "not-found", "Not found", ex.Message),
                 IdentityError.Conflict => new ProblemException(StatusCodes.Status409Conflict, "conflict", "Already exists", ex.Message),
+                IdentityError.Busy => new ProblemException(StatusCodes.Status503ServiceUnavailable, "busy", "Busy", ex.Message, TimeSpan.FromSeconds(5)),
                 _ => ProblemException.BadRequest(ex.Message),
             };
         }

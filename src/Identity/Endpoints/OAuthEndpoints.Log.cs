@@ -10,6 +10,10 @@ public static partial class OAuthEndpoints
         Message = "A device approval failed: wrong admin credentials for tenant {Tenant}")]
     private static partial void LogApprovalLoginFailed(ILogger logger, string tenant);
 
+    [LoggerMessage(EventId = 20, EventName = "DeviceApprovalThrottled", Level = LogLevel.Warning,
+        Message = "A device approval was refused before its password was checked: too many failed sign-ins for the account or address (tenant {Tenant})")]
+    private static partial void LogApprovalThrottled(ILogger logger, string tenant);
+
     [LoggerMessage(EventId = 3, EventName = "DeviceCodeDecided", Level = LogLevel.Information,
         Message = "Device code of client {ClientId} decided by {Username} of tenant {Tenant}: approved {Approved}")]
     private static partial void LogDeviceDecision(ILogger logger, string clientId, string tenant, string username, bool approved);

@@ -8,6 +8,7 @@ using Outpost.Identity.Clients;
 using Outpost.Identity.Contracts;
 using Outpost.Identity.DeviceFlow;
 using Outpost.Identity.SigningKeys;
+using Outpost.Identity.Logins;
 using Outpost.Identity.Tenants;
 using Outpost.Identity.Tokens;
 
@@ -205,11 +206,13 @@ public static partial class OAuthEndpoints
         DeviceCodeStore deviceCodes,
         ClientStore clients,
         TenantAdminStore admins,
+        LoginThrottle throttle,
         TimeProvider timeProvider,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(throttle);
         var form = await ReadFormAsync(context.Request, cancellationToken);
         if (form is null)
         {
@@ -244,12 +247,39 @@ public static partial class OAuthEndpoints
         }
 
         var logger = loggers.CreateLogger(typeof(OAuthEndpoints).FullName!);
-        if (!await admins.VerifyAsync(tenant, username, password, cancellationToken))
+        var address = context.Connection.RemoteIpAddress;
+
+        // The cheap checks first: a locked account or address is refused before any password hash is computed.
+        if (await throttle.WaitAsync(tenant, username, address, cancellationToken) is { } wait)
+        {
+            LogApprovalThrottled(logger, tenant);
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Page(context, StatusCodes.Status429TooManyRequests, FormHtml(
+                context, antiforgery, userCode, tenant, username, null, null,
+                $"Too many failed sign-ins for this account or from this address. Try again in {seconds} s; an administrator can clear a locked account."));
+        }
+
+        bool verified;
+        try
+        {
+            verified = await admins.VerifyAsync(tenant, username, password, cancellationToken);
+        }
+        catch (IdentityStoreException ex) when (ex.Error == IdentityError.Busy)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return Page(context, StatusCodes.Status503ServiceUnavailable, FormHtml(context, antiforgery, userCode, tenant, username, null, null, ex.Message));
+        }
+
+        if (!verified)
         {
             LogApprovalLoginFailed(logger, tenant);
+            await throttle.RecordFailureAsync(tenant, username, address, cancellationToken);
             return Page(context, StatusCodes.Status403Forbidden, FormHtml(
                 context, antiforgery, userCode, tenant, username, null, null, "Wrong tenant, username or password."));
         }
+
+        await throttle.RecordSuccessAsync(tenant, username, cancellationToken);
 
         // An application registered in the system tenant is shared by every tenant; any other belongs to its own tenant.
         var client = await clients.FindAsync(request.ClientId, cancellationToken);

@@ -24,6 +24,20 @@ public sealed partial class TenantAdminStore(NpgsqlDataSource dataSource, TimePr
     // Verified against when the user does not exist, so that unknown names take as long as wrong passwords.
     private static readonly Lazy<string> DummyHash = new(() => Hash("outpost-no-such-admin", Iterations));
 
+    /// <summary>
+    /// How many password verifications may run at once in this process: half the cores (at least one), so that
+    /// anonymous sign-in attempts can never occupy every core with PBKDF2.
+    /// </summary>
+    public static readonly int ConcurrentVerifications = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>How long a verification waits for a slot before the sign-in is refused as busy.</summary>
+    public static readonly TimeSpan VerificationWait = TimeSpan.FromSeconds(10);
+
+    private static readonly SemaphoreSlim VerificationSlots = new(ConcurrentVerifications, ConcurrentVerifications);
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Outpost.Identity");
+    private static readonly System.Diagnostics.Metrics.Counter<long> Verifications =
+        Meter.CreateCounter<long>("outpost.identity.password_verifications", description: "Password hashes computed to verify a sign-in.");
+
     public static bool IsValidUsername(string? username) => username is not null && UsernamePattern().IsMatch(username);
 
     public async Task CreateAsync(string tenantId, string username, string password, CancellationToken cancellationToken = default)
@@ -76,8 +90,21 @@ public sealed partial class TenantAdminStore(NpgsqlDataSource dataSource, TimePr
             stored = await command.ExecuteScalarAsync(cancellationToken) as string;
         }
 
-        var matches = Verify(password.Length <= MaxPasswordLength ? password : "", stored ?? DummyHash.Value);
-        return matches && stored is not null;
+        if (!await VerificationSlots.WaitAsync(VerificationWait, cancellationToken))
+        {
+            throw new IdentityStoreException(IdentityError.Busy, "Too many sign-ins are being checked right now; try again in a few seconds.");
+        }
+
+        try
+        {
+            Verifications.Add(1);
+            var matches = Verify(password.Length <= MaxPasswordLength ? password : "", stored ?? DummyHash.Value);
+            return matches && stored is not null;
+        }
+        finally
+        {
+            VerificationSlots.Release();
+        }
     }
 
     public async Task<IReadOnlyList<string>> ListAsync(string tenantId, CancellationToken cancellationToken = default)

@@ -20,7 +20,7 @@ public sealed class EdgeRoleTests(OutpostClusterFixture fixture)
         "outpost_tenants", "outpost_clients", "outpost_tenant_admins", "outpost_signing_keys", "outpost_device_codes",
         "outpost_device_assignments", "outpost_audit_settings", "outpost_audit_events", "outpost_audit_checkpoints",
         "outpost_audit_keys", "outpost_audit_prunes", "outpost_audit_intake", "outpost_audit_legacy_keys",
-        "outpost_audit_legacy_prunes", "outpost_spend_ledger",
+        "outpost_audit_legacy_prunes", "outpost_spend_ledger", "outpost_login_throttle",
     ];
 
     [Theory]

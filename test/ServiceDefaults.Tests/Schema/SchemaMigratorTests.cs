@@ -23,6 +23,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0008_outpost_audit_intake",
         "0009_outpost_edge_role",
         "0010_outpost_audit_endorsement",
+        "0011_outpost_login_throttle",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -43,6 +44,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "outpost_clients",
         "outpost_device_assignments",
         "outpost_device_codes",
+        "outpost_login_throttle",
         "outpost_schema_version",
         "outpost_signing_keys",
         "outpost_spend_ledger",
@@ -207,7 +209,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version AS v ORDER BY v.version");
-        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9", "10"], versions);
+        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9", "10", "11"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);
