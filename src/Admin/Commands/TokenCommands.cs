@@ -14,7 +14,8 @@ internal static class TokenCommands
 {
     public const string Name = "token";
 
-    private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
+    // A bearer token cannot be recalled except by disabling its client: a month is the longest one may live.
+    private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(30);
 
     public static Command Create(CliContext context)
     {
@@ -77,7 +78,7 @@ internal static class TokenCommands
 
         return TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var lifetime) && lifetime > TimeSpan.Zero && lifetime <= MaxLifetime
             ? lifetime
-            : throw new CliUsageException($"--lifetime: '{value}' is not a time span from 00:00:01 to 366.00:00:00 ([d.]hh:mm:ss).");
+            : throw new CliUsageException($"--lifetime: '{value}' is not a time span from 00:00:01 to 30.00:00:00 ([d.]hh:mm:ss).");
     }
 
     private static async Task WriteSecretFileAsync(string path, string token, CancellationToken cancellationToken)

@@ -117,6 +117,7 @@ public static class AdminEndpoints
         ClaimsPrincipal user,
         TenantStore tenants,
         ClientStore clients,
+        Outpost.Identity.Tokens.DisabledClients disabledClients,
         CancellationToken cancellationToken)
     {
         await RequireManagedTenantAsync(user, tenant, tenants, cancellationToken);
@@ -126,6 +127,12 @@ public static class AdminEndpoints
         }
 
         var updated = await Run(() => clients.UpdateAsync(tenant, clientId, request.AllowedScopes, request.Disabled, cancellationToken));
+        if (updated is not null && request.Disabled is { } disabled)
+        {
+            // This gateway refuses the client's tokens from now on; the others within their next key refresh.
+            disabledClients.Set(updated.ClientId, disabled);
+        }
+
         return updated is null
             ? Problems.NotFound("client-not-found", "Client not found", $"Tenant '{tenant}' has no client '{clientId}'.")
             : TypedResults.Ok(ClientResponse.From(updated));

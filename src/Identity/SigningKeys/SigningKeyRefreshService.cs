@@ -4,11 +4,13 @@ using Npgsql;
 namespace Outpost.Identity.SigningKeys;
 
 /// <summary>
-/// Makes sure a signing key exists at start and keeps <see cref="SigningKeyStore"/>'s snapshot current. The identity
+/// Makes sure a signing key exists at start and keeps <see cref="SigningKeyStore"/>'s snapshot current, and with it
+/// the list of disabled clients whose tokens are refused (<see cref="Tokens.DisabledClients"/>). The identity
 /// tables may not exist yet when the gateway starts before the control silo has migrated the schema: then it retries.
 /// </summary>
 internal sealed partial class SigningKeyRefreshService(
     SigningKeyStore store,
+    Tokens.DisabledClients disabledClients,
     IOptions<SigningKeyOptions> options,
     ILogger<SigningKeyRefreshService> logger) : BackgroundService
 {
@@ -49,6 +51,7 @@ internal sealed partial class SigningKeyRefreshService(
             }
 
             await store.RefreshAsync(cancellationToken);
+            await disabledClients.RefreshAsync(cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
         {

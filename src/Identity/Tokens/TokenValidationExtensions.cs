@@ -53,6 +53,7 @@ public static class TokenValidationExtensions
         builder.Services.TryAddSingleton<IValidationKeySource>(services => services.GetRequiredService<SigningKeyStore>());
         builder.Services.AddHostedService<SigningKeyRefreshService>();
         builder.Services.TryAddSingleton<ExternalJwks>();
+        builder.Services.TryAddSingleton<DisabledClients>();
 
         var authentication = builder.Services.AddAuthentication().AddJwtBearer(o =>
         {
@@ -71,7 +72,10 @@ public static class TokenValidationExtensions
                     : [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSha256, SecurityAlgorithms.HmacSha256],
                 NameClaimType = OutpostClaims.Subject,
             };
-            o.Events = new JwtBearerEvents { OnTokenValidated = context => RequireTenant(context, security.ExternalIssuer, externalTenants) };
+            o.Events = new JwtBearerEvents
+            {
+                OnTokenValidated = context => RequireTenant(context, security.ExternalIssuer, externalTenants, issuer),
+            };
             events?.Invoke(o.Events);
         });
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -95,13 +99,14 @@ public static class TokenValidationExtensions
         SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The token's signature is not valid.",
         SecurityTokenNoExpirationException => "The token has no expiry.",
         SecurityTokenMalformedException or ArgumentException => "The token is malformed.",
-        _ when failure.Message is NoTenant or BadTenant or ForeignTenant => failure.Message,
+        _ when failure.Message is NoTenant or BadTenant or ForeignTenant or DisabledClient => failure.Message,
         _ => "The token is not valid.",
     };
 
     private const string NoTenant = "The token has no tenant claim.";
     private const string BadTenant = "The token's tenant claim is not a valid tenant id.";
     private const string ForeignTenant = "The token's issuer may not act for its tenant.";
+    private const string DisabledClient = "The token's client is disabled.";
 
     private static SymmetricSecurityKey? DevelopmentKey(SecurityOptions security)
     {
@@ -123,7 +128,7 @@ public static class TokenValidationExtensions
     /// Every token names a well-formed tenant, and an external issuer's token only one of the tenants it is configured
     /// for: a compromised or misconfigured identity provider cannot mint operators or reach other tenants.
     /// </summary>
-    private static Task RequireTenant(TokenValidatedContext context, string? externalIssuer, HashSet<string> externalTenants)
+    private static Task RequireTenant(TokenValidatedContext context, string? externalIssuer, HashSet<string> externalTenants, string ownIssuer)
     {
         var tenant = context.Principal?.FindFirstValue(OutpostClaims.Tenant);
         if (string.IsNullOrWhiteSpace(tenant))
@@ -139,6 +144,12 @@ public static class TokenValidationExtensions
             && !externalTenants.Contains(tenant))
         {
             context.Fail(ForeignTenant);
+        }
+        else if (string.Equals(context.SecurityToken.Issuer, ownIssuer, StringComparison.Ordinal)
+            && context.Principal?.FindFirstValue(OutpostClaims.ClientId) is { } clientId
+            && context.HttpContext.RequestServices.GetRequiredService<DisabledClients>().Contains(clientId))
+        {
+            context.Fail(DisabledClient);
         }
 
         return Task.CompletedTask;

@@ -11,7 +11,11 @@ namespace Outpost.Gateway.Tests.Security;
 public sealed class SecuredClusterFixture() : OutpostClusterFixture(new ClusterScenario
 {
     Hailo = true,
-    GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit) { ["Security:DeviceFlow:IntervalSeconds"] = "1" },
+    GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit)
+    {
+        ["Security:DeviceFlow:IntervalSeconds"] = "1",
+        ["Security:SigningKeys:RefreshInterval"] = "00:00:02",
+    },
 })
 {
     protected override async Task OnStartedAsync()
