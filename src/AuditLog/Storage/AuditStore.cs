@@ -352,7 +352,7 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new AuditSettings(reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetBoolean(1))
-            : new AuditSettings(null, false);
+            : AuditSettings.DefaultFor(tenant);
     }
 
     /// <summary>Replaces the tenant's audit settings.</summary>

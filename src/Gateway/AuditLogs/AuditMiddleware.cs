@@ -32,7 +32,7 @@ internal sealed partial class AuditMiddleware(
     public const string RequestIdHeader = "X-Request-Id";
 
     /// <summary>The audit log of requests whose caller could not be identified.</summary>
-    public const string UnauthenticatedTenant = "_unauthenticated";
+    public const string UnauthenticatedTenant = Outpost.AuditLog.Storage.AuditSettings.UnauthenticatedTenant;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -190,10 +190,11 @@ internal sealed partial class AuditMiddleware(
         HttpContext context, AuditFeature feature, byte[] requestDigest, byte[] responseDigest, byte[]? requestCopy, byte[]? responseCopy)
     {
         var user = context.User;
-        var tenant = user.FindFirstValue(OutpostClaims.Tenant) ?? feature.Tenant ?? UnauthenticatedTenant;
+        var actor = Outpost.Identity.Endpoints.OAuthActor.Of(context);
+        var tenant = user.FindFirstValue(OutpostClaims.Tenant) ?? actor?.Tenant ?? feature.Tenant ?? UnauthenticatedTenant;
         var source = context.Connection.RemoteIpAddress?.ToString() ?? "";
-        var client = user.FindFirstValue(OutpostClaims.ClientId) ?? "";
-        var subject = user.FindFirstValue(OutpostClaims.Subject) ?? (client.Length > 0 ? client : null) ?? feature.Subject ?? source;
+        var client = user.FindFirstValue(OutpostClaims.ClientId) ?? actor?.ClientId ?? "";
+        var subject = user.FindFirstValue(OutpostClaims.Subject) ?? actor?.Subject ?? (client.Length > 0 ? client : null) ?? feature.Subject ?? source;
 
         var endpoint = context.GetEndpoint();
         var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "/";

@@ -71,6 +71,15 @@ public sealed partial class AuditLogGrain(
         this.RegisterGrainTimer(
             async _ => await IngestStagedAsync(),
             new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = false });
+
+        // The unauthenticated log has a retention nobody set (AuditSettings.DefaultFor): start its retention reminder.
+        if (Tenant == AuditSettings.UnauthenticatedTenant)
+        {
+            this.RegisterGrainTimer(
+                async _ => await PruneExpiredAsync(),
+                new GrainTimerCreationOptions(TimeSpan.FromSeconds(30), Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = false });
+        }
+
         await base.OnActivateAsync(cancellationToken);
     }
 

@@ -92,6 +92,9 @@ public static partial class OAuthEndpoints
             return failure!;
         }
 
+        // From here the request is the client's: audited in its tenant (the approving admin's, once a code is approved).
+        OAuthActor.Set(context, client.TenantId, client.ClientId, client.ClientId);
+
         var logger = loggers.CreateLogger(typeof(OAuthEndpoints).FullName!);
         if (grantType == ClientCredentialsGrant)
         {
@@ -136,6 +139,11 @@ public static partial class OAuthEndpoints
 
         // The client's registration may have narrowed since the code was issued: a token never grants more than it allows.
         var scopes = ScopeList.Grant(poll.Scopes!, client.AllowedScopes);
+        if (poll.TenantId is not null && poll.ApprovedBy is not null)
+        {
+            OAuthActor.Set(context, poll.TenantId, client.ClientId, poll.ApprovedBy);
+        }
+
         if (scopes is null || poll.TenantId is null || poll.ApprovedBy is null)
         {
             return Error("invalid_scope", "The approved scope exceeds what this client is now registered for.");
@@ -167,6 +175,9 @@ public static partial class OAuthEndpoints
         {
             return failure!;
         }
+
+        // From here the request is the client's: audited in its tenant (the approving admin's, once a code is approved).
+        OAuthActor.Set(context, client.TenantId, client.ClientId, client.ClientId);
 
         var requested = ScopeList.Parse(form["scope"]);
         var scopes = ScopeList.Unknown(requested).Count > 0 ? null : ScopeList.Grant(requested, client.AllowedScopes);
@@ -291,6 +302,7 @@ public static partial class OAuthEndpoints
         }
 
         var approve = decision == "approve";
+        OAuthActor.Set(context, tenant, client.ClientId, username);
         if (!await deviceCodes.DecideAsync(userCode, tenant, username, approve, cancellationToken))
         {
             return Page(context, StatusCodes.Status400BadRequest, DeviceApprovalPage.Message(
