@@ -1,6 +1,7 @@
 using Outpost.AuditLog;
 using Outpost.AuditLog.Reading;
 using Outpost.Identity;
+using Outpost.ServiceDefaults.Configuration;
 
 namespace Outpost.Gateway.AuditLogs;
 
@@ -14,6 +15,7 @@ public static class AuditExtensions
         builder.Services.AddSingleton<AuditReader>();
         builder.Services.AddSingleton<AuditSettingsCache>();
         builder.Services.AddSingleton<AuditMetrics>();
+        builder.AddValidatedOptions<AuditWriterOptions>(AuditWriterOptions.Section);
         builder.Services.AddSingleton<AuditWriter>();
         return builder;
     }

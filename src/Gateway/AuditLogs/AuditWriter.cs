@@ -21,7 +21,8 @@ namespace Outpost.Gateway.AuditLogs;
 /// than <see cref="DirectWriteTimeout"/>, the batch is staged instead.</item>
 /// </list>
 /// </summary>
-public sealed partial class AuditWriter(AuditIntake intake, IClusterClient cluster, AuditMetrics metrics, ILogger<AuditWriter> logger)
+public sealed partial class AuditWriter(
+    AuditIntake intake, IClusterClient cluster, AuditMetrics metrics, Microsoft.Extensions.Options.IOptions<AuditWriterOptions> options, ILogger<AuditWriter> logger)
 {
     /// <summary>The most events in one write or one grain call.</summary>
     public const int MaxBatch = 1024;
@@ -48,6 +49,10 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
     ];
 
     private readonly ConcurrentDictionary<string, TenantPipeline> _tenants = new(StringComparer.Ordinal);
+    private long _handOverBacklog;
+
+    /// <summary>Staged events held in memory for their hand-over now (at most <see cref="AuditWriterOptions.MaxHandOverBacklog"/>).</summary>
+    public long HandOverBacklog => Interlocked.Read(ref _handOverBacklog);
 
     /// <summary>
     /// Completes once the event is durable (logged, or staged for its log to take moments later); throws when it
@@ -84,8 +89,17 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
 
         await StageAsync(pipeline.Tenant, events);
         metrics.Durable("staged", events.Count);
+        var max = options.Value.MaxHandOverBacklog;
         foreach (var auditEvent in events)
         {
+            if (Interlocked.Increment(ref _handOverBacklog) > max)
+            {
+                // Durable in the intake already: the sweepers log it; this gateway does not hold it too.
+                Interlocked.Decrement(ref _handOverBacklog);
+                metrics.Abandoned(1);
+                continue;
+            }
+
             _ = pipeline.HandOvers.AddAsync(auditEvent, staged => HandOverAsync(pipeline.Tenant, staged));
         }
     }
@@ -114,6 +128,18 @@ public sealed partial class AuditWriter(AuditIntake intake, IClusterClient clust
     }
 
     private async Task HandOverAsync(string tenant, List<AuditEvent> events)
+    {
+        try
+        {
+            await TryHandOverAsync(tenant, events);
+        }
+        finally
+        {
+            Interlocked.Add(ref _handOverBacklog, -events.Count);
+        }
+    }
+
+    private async Task TryHandOverAsync(string tenant, List<AuditEvent> events)
     {
         for (var attempt = 0; ; attempt++)
         {

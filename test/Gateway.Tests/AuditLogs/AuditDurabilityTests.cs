@@ -211,6 +211,65 @@ public sealed class AuditDurabilityTests(PostgreSqlFixture postgres) : IClassFix
         Assert.Equal(1, await CountLoggedAsync(cluster.ConnectionString, requestId));
     }
 
+    [Fact]
+    public async Task NoControlSiloUp_TheHandOverBacklogStaysBounded_AndEveryEventIsLoggedOnceOneIsBack()
+    {
+        await using var cluster = await OutpostCluster.StartAsync(postgres.Server, new OutpostClusterSettings
+        {
+            EdgeDevices = [],
+            GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit) { ["Audit:Writer:MaxHandOverBacklog"] = "5" },
+        });
+        const string Tenant = "bounded-backlog";
+        using var caller = cluster.CreateHttpClient(cluster.IssueDevelopmentToken(Tenant, [Scopes.SpendRead]));
+        var writer = cluster.Gateway.Services.GetRequiredService<AuditWriter>();
+        await cluster.StopSiloAsync(cluster.Control);
+
+        var requestIds = new List<string>();
+        long highest = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            using var refused = await caller.PostAsJsonAsync("/v1/embeddings", new { model = "all-MiniLM-L6-v2", input = $"x{i}" });
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            requestIds.Add(refused.Headers.GetValues("X-Request-Id").Single());
+            highest = Math.Max(highest, writer.HandOverBacklog);
+        }
+
+        Assert.InRange(highest, 1, 5);
+        foreach (var id in requestIds)
+        {
+            Assert.Equal(Tenant, await AuditRows.DurableTenantAsync(cluster.ConnectionString, id));
+        }
+
+        await cluster.StartControlSiloAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var logged = 0L;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await cluster.Client.GetGrain<IAuditLogGrain>(Tenant).IngestStagedAsync();
+                logged = 0;
+                foreach (var id in requestIds)
+                {
+                    logged += await CountLoggedAsync(cluster.ConnectionString, id);
+                }
+
+                if (logged == requestIds.Count)
+                {
+                    break;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The gateway's client has not met the new control silo yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(requestIds.Count, logged);
+    }
+
     private static async Task<long> CountLoggedAsync(string connectionString, string requestId)
     {
         await using var connection = new NpgsqlConnection(connectionString);
