@@ -21,6 +21,9 @@ public sealed class AuditReader(AuditStore store, IGrainFactory grains)
 
     public const int DefaultPageSize = 100;
 
+    /// <summary>The most stored body bytes one page holds (a page of events with large bodies has fewer events).</summary>
+    public const long MaxPageBodyBytes = 8 * 1024 * 1024;
+
     /// <summary>The events that match <paramref name="query"/>, after its cursor, at most <paramref name="limit"/> of them.</summary>
     public async Task<AuditPage> ReadPageAsync(string tenant, AuditQuery query, int limit, CancellationToken cancellationToken = default)
     {
@@ -29,13 +32,16 @@ public sealed class AuditReader(AuditStore store, IGrainFactory grains)
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPageSize);
         await LogStagedAsync(tenant);
 
-        // One more than asked for says whether another page follows, without a count.
-        var entries = await store.QueryAsync(tenant, query, limit + 1, cancellationToken);
-        var next = entries.Count > limit ? EncodeCursor(entries[limit - 1].Sequence) : null;
-        return new AuditPage(entries.Take(limit).ToList(), next);
+        // A page stops early once its bodies reach MaxPageBodyBytes: its cursor then continues from there.
+        var (entries, more) = await store.QueryPageAsync(tenant, query, limit, MaxPageBodyBytes, cancellationToken);
+        var next = more && entries.Count > 0 ? EncodeCursor(entries[^1].Sequence) : null;
+        return new AuditPage(entries.ToList(), next);
     }
 
-    /// <summary>Every event that matches <paramref name="query"/> (its cursor ignored), oldest first, read a page at a time.</summary>
+    /// <summary>
+    /// Every event that matches <paramref name="query"/> (its cursor ignored), oldest first, read a page at a time (at most
+    /// <see cref="MaxPageSize"/> events or <see cref="MaxPageBodyBytes"/> of bodies in memory at once).
+    /// </summary>
     public async IAsyncEnumerable<AuditEntry> ExportAsync(
         string tenant, AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -44,13 +50,13 @@ public sealed class AuditReader(AuditStore store, IGrainFactory grains)
         long? after = null;
         while (true)
         {
-            var page = await store.QueryAsync(tenant, query with { AfterSequence = after }, MaxPageSize, cancellationToken);
+            var (page, more) = await store.QueryPageAsync(tenant, query with { AfterSequence = after }, MaxPageSize, MaxPageBodyBytes, cancellationToken);
             foreach (var entry in page)
             {
                 yield return entry;
             }
 
-            if (page.Count < MaxPageSize)
+            if (!more || page.Count == 0)
             {
                 yield break;
             }

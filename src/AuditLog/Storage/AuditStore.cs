@@ -149,7 +149,16 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
 
     /// <summary>One page of events matching <paramref name="query"/>, in log order.</summary>
     public async Task<IReadOnlyList<AuditEntry>> QueryAsync(
-        string tenant, AuditQuery query, int limit, CancellationToken cancellationToken = default)
+        string tenant, AuditQuery query, int limit, CancellationToken cancellationToken = default) =>
+        (await QueryPageAsync(tenant, query, limit, long.MaxValue, cancellationToken)).Entries;
+
+    /// <summary>
+    /// One page of events matching <paramref name="query"/>, in log order: at most <paramref name="limit"/> events, and
+    /// no more once their stored bodies add up to <paramref name="maxBodyBytes"/> (the first event always comes), so a
+    /// page's memory is bounded however large the bodies. <c>More</c> says whether rows were left unread.
+    /// </summary>
+    public async Task<(IReadOnlyList<AuditEntry> Entries, bool More)> QueryPageAsync(
+        string tenant, AuditQuery query, int limit, long maxBodyBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         var command = dataSource.CreateCommand();
@@ -168,15 +177,28 @@ public sealed class AuditStore(NpgsqlDataSource dataSource)
             Add(where, command, "request_id = @request", "request", query.RequestId, NpgsqlDbType.Text);
             command.CommandText =
                 $"SELECT {EventColumns} FROM outpost_audit_events WHERE {string.Join(" AND ", where)} ORDER BY seq LIMIT @limit";
-            command.Parameters.AddWithValue("limit", limit);
+            command.Parameters.AddWithValue("limit", limit + 1);
             var entries = new List<AuditEntry>();
+            long bodyBytes = 0;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                entries.Add(ReadEntry(reader));
+                if (entries.Count == limit)
+                {
+                    return (entries, true);
+                }
+
+                var entry = ReadEntry(reader);
+                bodyBytes += (entry.Event.RequestBody?.Length ?? 0) + (entry.Event.ResponseBody?.Length ?? 0);
+                if (entries.Count > 0 && bodyBytes > maxBodyBytes)
+                {
+                    return (entries, true);
+                }
+
+                entries.Add(entry);
             }
 
-            return entries;
+            return (entries, false);
         }
     }
 

@@ -65,7 +65,11 @@ public static class AuditDriver
         var cluster = host.Services.GetRequiredService<IClusterClient>();
         var intake = new AuditIntake(host.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
         var writer = new AuditWriter(
-            intake, cluster, new AuditMetrics(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), NullLogger<AuditWriter>.Instance);
+            intake,
+            cluster,
+            new AuditMetrics(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(new AuditWriterOptions()),
+            NullLogger<AuditWriter>.Instance);
         var run = Guid.NewGuid().ToString("N")[..8];
 
         Console.WriteLine($"# Outpost audit benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {tenants} tenants");
