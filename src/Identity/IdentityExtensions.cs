@@ -40,6 +40,7 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<Logins.LoginThrottle>();
         builder.Services.AddSingleton<DeviceAssignmentStore>();
         builder.Services.AddSingleton<DeviceCodeStore>();
+        builder.Services.TryAddSingleton<DisabledClients>();
         builder.Services.AddHostedService<SigningKeyRefreshService>();
         builder.Services.AddAntiforgery(o =>
         {

@@ -34,6 +34,7 @@ public sealed partial class EdgeRouter(
     public Task<GenerationResult> GenerateAsync(string tenant, GenerationRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = request with { Tenant = tenant };
         return RouteAsync(tenant, request.Model, DeviceTasks.Generate, (device, token) => device.GenerateAsync(request, token), cancellationToken);
     }
 
@@ -43,6 +44,7 @@ public sealed partial class EdgeRouter(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onDevice);
+        request = request with { Tenant = tenant };
 
         // The first chunk is pulled inside the routing loop, so rejections and dead devices fail over; after it the
         // completion belongs to that device.
