@@ -35,6 +35,26 @@ public sealed class AdminCliTests(PostgreSqlFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AdminUnlock_ClearsALockedAccount_AndSaysWhenThereWasNothing()
+    {
+        var throttle = new Outpost.Identity.Logins.LoginThrottle(_database.DataSource, _database.Time);
+        for (var i = 0; i < Outpost.Identity.Logins.LoginThrottle.LockoutFailures; i++)
+        {
+            await throttle.RecordFailureAsync("acme", "alice", address: null);
+        }
+
+        var locked = await throttle.WaitAsync("acme", "alice", address: null);
+        var unlocked = await RunAsync("admin", "unlock", "acme", "alice");
+        var again = await RunAsync("admin", "unlock", "acme", "alice");
+
+        Assert.True(locked > TimeSpan.FromMinutes(30), $"locked for {locked}");
+        Assert.Equal(0, unlocked.ExitCode);
+        Assert.Contains("cleared the failed sign-ins of alice", unlocked.Output, StringComparison.Ordinal);
+        Assert.Null(await throttle.WaitAsync("acme", "alice", address: null));
+        Assert.Contains("had no failed sign-ins", again.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MissingArgumentOrUnknownCommand_ExitCode1()
     {
         Assert.Equal(1, (await RunAsync("tenant", "create")).ExitCode);
