@@ -242,7 +242,12 @@ public sealed partial class MessagesRelay(
                     usage = UpstreamUsage.From(delta, usage ?? default);
                     final = true;
                 }
-                else if (type == "message_stop" && (stopped = true) && usage is { } reported)
+                else if (type == "message_stop")
+                {
+                    stopped = true;
+                }
+
+                if (type == "message_stop" && usage is { } reported)
                 {
                     // Charged before the caller learns the stream is over, so the ledger is never behind what it saw.
                     await ticket.CommitAsync(reported.CostMicros(price.InputPerMillionMicros, price.OutputPerMillionMicros), reported.InputTokens, reported.OutputTokens);

@@ -21,11 +21,14 @@ public sealed partial class BudgetRemainingCache(IClusterClient cluster, TimePro
 
     /// <summary>What <paramref name="tenant"/> has left, or null when it has no budget (or the grain did not answer).</summary>
     public async ValueTask<long?> GetAsync(string tenant, CancellationToken cancellationToken) =>
-        (await GetEntryAsync(tenant, cancellationToken))?.RemainingMicros;
+        (await LookupAsync(tenant, cancellationToken)).RemainingMicros;
 
-    /// <summary>Whether <paramref name="tenant"/> has a request or token rate limit, which free work counts against too.</summary>
-    public async ValueTask<bool> IsRateLimitedAsync(string tenant, CancellationToken cancellationToken) =>
-        (await GetEntryAsync(tenant, cancellationToken))?.RateLimited ?? false;
+    /// <summary>
+    /// What <paramref name="tenant"/> has left (null without a budget) and whether it has a request or token rate limit,
+    /// which free work counts against too; one lookup for both.
+    /// </summary>
+    public async ValueTask<(long? RemainingMicros, bool RateLimited)> LookupAsync(string tenant, CancellationToken cancellationToken) =>
+        await GetEntryAsync(tenant, cancellationToken) is { } entry ? (entry.RemainingMicros, entry.RateLimited) : (null, false);
 
     private async ValueTask<Entry?> GetEntryAsync(string tenant, CancellationToken cancellationToken)
     {

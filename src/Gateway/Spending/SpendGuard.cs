@@ -45,13 +45,14 @@ public sealed class SpendGuard(IClusterClient cluster, IOptions<PricingOptions> 
         var caller = CallerContext.From(context.User);
         if (estimate.MaxCostMicros == 0 && !estimate.IsCloud)
         {
-            if (await budgets.GetAsync(caller.Tenant, cancellationToken) is { } left)
+            var (left, rateLimited) = await budgets.LookupAsync(caller.Tenant, cancellationToken);
+            if (left is { } remaining)
             {
-                context.Response.Headers[RemainingHeader] = left.ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers[RemainingHeader] = remaining.ToString(CultureInfo.InvariantCulture);
             }
 
             // Free work holds no budget, but a tenant's rate limits count it like any other work.
-            if (!await budgets.IsRateLimitedAsync(caller.Tenant, cancellationToken))
+            if (!rateLimited)
             {
                 return new SpendTicket(null, null, estimate);
             }

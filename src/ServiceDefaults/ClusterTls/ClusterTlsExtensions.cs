@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Connections.Security;
 using Outpost.ServiceDefaults.Configuration;
@@ -49,6 +51,19 @@ public static class ClusterTlsExtensions
         var silos = Options(certificate, authority, SiloRoles);
         client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(connection => connection.UseClientTls(silos)));
         return true;
+    }
+
+    /// <summary>
+    /// Registers the start-up warning of a node whose cluster TLS is off. Called before Orleans is added, so that the
+    /// warning comes first, before a join that may never complete.
+    /// </summary>
+    public static void WarnWhenClusterTlsDisabled(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Configuration.GetValidated<ClusterTlsOptions>(ClusterTlsOptions.Section).Disabled)
+        {
+            builder.Services.AddHostedService<ClusterTlsDisabledWarning>();
+        }
     }
 
     private static TlsOptions Options(X509Certificate2 certificate, X509Certificate2 authority, string[] acceptedRoles) => new()

@@ -15,6 +15,7 @@ public static class ClientHostingExtensions
         var dataSource = builder.AddOutpostDatabase();
         var cluster = builder.AddValidatedOptions<OutpostClusterOptions>(OutpostClusterOptions.Section);
         builder.Services.AddHostedService<DatabasePreflight>();
+        builder.WarnWhenClusterTlsDisabled();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -25,10 +26,7 @@ public static class ClientHostingExtensions
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = cluster.ResponseTimeout);
             // Edge silos come and go; the gateway must learn a new device's grain types in seconds, not the default minute.
             client.Configure<TypeManagementOptions>(o => o.TypeMapRefreshInterval = TimeSpan.FromSeconds(2));
-            if (!client.UseClusterTls(builder.Configuration))
-            {
-                client.Services.AddHostedService<ClusterTlsDisabledWarning>();
-            }
+            client.UseClusterTls(builder.Configuration);
 
             client.UseAdoNetClustering(o =>
             {

@@ -32,6 +32,7 @@ public static class SiloHostingExtensions
         }
 
         builder.Services.AddHostedService<DatabasePreflight>();
+        builder.WarnWhenClusterTlsDisabled();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -67,10 +68,7 @@ public static class SiloHostingExtensions
             });
 
             var identity = role.DeviceId is { } device ? NodeIdentity.EdgeDevice(device) : NodeIdentity.ControlPlane;
-            if (!silo.UseClusterTls(builder.Configuration, identity))
-            {
-                silo.Services.AddHostedService<ClusterTlsDisabledWarning>();
-            }
+            silo.UseClusterTls(builder.Configuration, identity);
 
             silo.UseSiloMetadata(role.Metadata);
             silo.Services.AddPlacementDirector<DevicePlacementStrategy, DevicePlacementDirector>();

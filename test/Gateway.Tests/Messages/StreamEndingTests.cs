@@ -89,18 +89,6 @@ public sealed class StreamEndingTests(ShortTimeoutMessagesFixture fixture) : ICl
         Assert.Equal(row.CostMicros, audit.CostMicros);
     }
 
-    [Theory]
-    [InlineData("00:00:05", 15)]
-    [InlineData("00:02:00", 15)]
-    [InlineData("00:20:00", 25)]
-    [InlineData("01:00:00", 65)]
-    public void ReservationTtl_OutlivesTheRequestTimeout(string requestTimeout, int minutes)
-    {
-        var ttl = Outpost.Gateway.Spending.SpendGuard.ReservationTtl(TimeSpan.Parse(requestTimeout, System.Globalization.CultureInfo.InvariantCulture));
-
-        Assert.Equal(TimeSpan.FromMinutes(minutes), ttl);
-    }
-
     private static int CountDeltas(string text) =>
         text.Split('\n').Count(line => line == "event: content_block_delta");
 

@@ -21,9 +21,11 @@ public sealed class ClusterTlsTests(OutpostClusterFixture fixture)
     [Fact]
     public async Task EdgeSilo_WithoutCertificate_CannotJoin()
     {
-        var joined = await TryJoinAsync("dev-plain", new() { ["Cluster:Tls:Disabled"] = "true" });
+        var (joined, output) = await TryJoinAsync("dev-plain", new() { ["Cluster:Tls:Disabled"] = "true" });
 
         Assert.False(joined);
+        // It did start, in plain TCP, and tried: the refusal is the cluster's, not a start-up error.
+        Assert.Contains("plain TCP", output, StringComparison.Ordinal);
         await AssertNotInDirectoryAsync("dev-plain");
     }
 
@@ -38,7 +40,7 @@ public sealed class ClusterTlsTests(OutpostClusterFixture fixture)
         var caFile = Path.Combine(Cluster.TlsDirectory, "foreign-ca.crt");
         ClusterCertificates.Write(foreignCa, caFile, keyFile: null);
 
-        var joined = await TryJoinAsync("dev-foreign", new()
+        var (joined, output) = await TryJoinAsync("dev-foreign", new()
         {
             ["Cluster:Tls:CaFile"] = caFile,
             ["Cluster:Tls:CertificateFile"] = certificateFile,
@@ -46,6 +48,7 @@ public sealed class ClusterTlsTests(OutpostClusterFixture fixture)
         });
 
         Assert.False(joined);
+        Assert.DoesNotContain("outpost-edge: ", output, StringComparison.Ordinal); // no configuration error: the cluster refused it
         await AssertNotInDirectoryAsync("dev-foreign");
     }
 
@@ -69,8 +72,8 @@ public sealed class ClusterTlsTests(OutpostClusterFixture fixture)
         Assert.True(await TryConnectClientAsync(NodeIdentity.GatewayClient));
     }
 
-    /// <summary>Runs an edge silo process with <paramref name="overrides"/>; true when its device comes online.</summary>
-    private async Task<bool> TryJoinAsync(string deviceId, Dictionary<string, string?> overrides)
+    /// <summary>Runs an edge silo process with <paramref name="overrides"/>; whether its device came online, and what it printed.</summary>
+    private async Task<(bool Joined, string Output)> TryJoinAsync(string deviceId, Dictionary<string, string?> overrides)
     {
         await using var process = Cluster.StartEdgeSiloProcess(deviceId, overrides);
         var deadline = DateTime.UtcNow + JoinDeadline;
@@ -80,13 +83,13 @@ public sealed class ClusterTlsTests(OutpostClusterFixture fixture)
             var devices = await Cluster.Client.GetGrain<IDeviceDirectoryGrain>(IDeviceDirectoryGrain.Key).ListAsync();
             if (devices.Any(d => d.Record.Registration.DeviceId == deviceId && d.Online))
             {
-                return true;
+                return (true, process.Output);
             }
 
             await Task.Delay(250);
         }
 
-        return false;
+        return (false, process.Output);
     }
 
     private async Task AssertNotInDirectoryAsync(string deviceId)
