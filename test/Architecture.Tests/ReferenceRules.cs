@@ -11,14 +11,15 @@ public static class ReferenceRules
     /// <summary>Project to the projects it must never reach. Every src project has an entry, so a new one must be placed.</summary>
     public static IReadOnlyDictionary<string, string[]> Forbidden { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        ["Grains.Abstractions"] = ["ServiceDefaults", "AuditLog", "Spending", "Identity", "Grains", .. Services],
-        ["ServiceDefaults"] = ["AuditLog", "Spending", "Identity", "Grains", .. Services],
+        ["Grains.Abstractions"] = ["ServiceDefaults", "AuditLog", "Spending", "Identity", "Execution", "Grains", .. Services],
+        ["ServiceDefaults"] = ["AuditLog", "Spending", "Identity", "Execution", "Grains", .. Services],
+        ["Execution"] = ["Grains", "Identity", "AuditLog", "Spending", .. Services],
         ["AuditLog"] = ["Grains", "Identity", "Spending", .. Services],
         ["Spending"] = ["Grains", "Identity", "AuditLog", .. Services],
         ["Identity"] = ["Grains", "AuditLog", "Spending", .. Services],
         ["Grains"] = ["Identity", .. Services],
         ["Silo"] = ["Gateway", "EdgeSilo", "Admin"],
-        ["EdgeSilo"] = ["Grains", "AuditLog", "Spending", "Identity", "Gateway", "Silo", "Admin"],
+        ["EdgeSilo"] = ["Grains", "AuditLog", "Spending", "Identity", "Execution", "Gateway", "Silo", "Admin"],
         ["Gateway"] = ["Grains", "Silo", "EdgeSilo", "Admin"],
         ["Admin"] = ["Grains", "Gateway", "Silo", "EdgeSilo"],
     };

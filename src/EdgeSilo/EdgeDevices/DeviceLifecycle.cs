@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Outpost.EdgeSilo.Inference;
+using Outpost.EdgeSilo.Tasks;
 using Outpost.Grains.EdgeDevices;
 
 namespace Outpost.EdgeSilo.EdgeDevices;
@@ -13,6 +14,7 @@ namespace Outpost.EdgeSilo.EdgeDevices;
 internal sealed partial class DeviceLifecycle(
     IGrainFactory grains,
     DeviceInference inference,
+    TaskExecutor executor,
     IOptions<EdgeOptions> options,
     TimeProvider time,
     ILogger<DeviceLifecycle> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
@@ -63,7 +65,7 @@ internal sealed partial class DeviceLifecycle(
                 if (!registered)
                 {
                     advertised = inference.Models;
-                    await device.RegisterAsync(CreateRegistration(edge, advertised));
+                    await device.RegisterAsync(CreateRegistration(edge, advertised, executor));
                     registered = true;
                     LogRegistered(logger, edge.DeviceId, advertised.Count);
                 }
@@ -106,7 +108,7 @@ internal sealed partial class DeviceLifecycle(
         }
     }
 
-    private static DeviceRegistration CreateRegistration(EdgeOptions edge, IReadOnlyList<DeviceModel> models)
+    private static DeviceRegistration CreateRegistration(EdgeOptions edge, IReadOnlyList<DeviceModel> models, TaskExecutor executor)
     {
         var version = typeof(DeviceLifecycle).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         // What the hardware is, so operators and the router can tell a Pi from a workstation, plus configured tags.
@@ -116,8 +118,9 @@ internal sealed partial class DeviceLifecycle(
             $"cpus:{Environment.ProcessorCount}",
             $"memory-mb:{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024)}",
         ];
-        var capabilities = hardware.Concat(edge.Capabilities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return new DeviceRegistration(edge.DeviceId, version, capabilities, models, Environment.MachineName);
+        // Execution and the sandbox caps this machine enforces, so the router and operators know what a task gets here.
+        var capabilities = hardware.Concat(edge.Capabilities).Concat(executor.Capabilities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new DeviceRegistration(edge.DeviceId, version, capabilities, models, Environment.MachineName, executor.PublicKey);
     }
 
     [LoggerMessage(EventId = 1, EventName = "DeviceRegistered", Level = LogLevel.Information, Message = "Device {DeviceId} registered with the control plane, serving {ModelCount} models")]

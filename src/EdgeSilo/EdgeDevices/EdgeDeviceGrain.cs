@@ -1,10 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Outpost.EdgeSilo.Inference;
+using Outpost.EdgeSilo.Tasks;
 using Outpost.Grains;
 using Outpost.Grains.EdgeDevices;
 using Outpost.Grains.Inference;
 using Outpost.Grains.Placement;
+using Outpost.Grains.TaskRuns;
 
 namespace Outpost.EdgeSilo.EdgeDevices;
 
@@ -18,6 +20,8 @@ namespace Outpost.EdgeSilo.EdgeDevices;
 public sealed class EdgeDeviceGrain(
     [PersistentState(EdgeStateNames.Device, StorageNames.Default)] IPersistentState<EdgeDeviceState> state,
     DeviceInference inference,
+    TaskExecutor executor,
+    ManifestVerifier verifier,
     ILocalSiloDetails silo,
     TimeProvider time) : Grain, IEdgeDeviceGrain
 {
@@ -121,7 +125,64 @@ public sealed class EdgeDeviceGrain(
         }
     }
 
-    public Task<DeviceLoad> GetLoadAsync() => Task.FromResult(inference.Load);
+    public Task<DeviceLoad> GetLoadAsync() => Task.FromResult(CurrentLoad());
+
+    public async Task StartTaskAsync(SignedManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var (verified, refusal) = executor.IsAvailable
+            ? await verifier.VerifyAsync(manifest)
+            : (null, "this device does not execute tasks (disabled, or its sandbox does not work here)");
+        var now = time.GetUtcNow();
+        if (verified is not null)
+        {
+            foreach (var expired in state.State.AcceptedRuns.Where(run => run.Value < now - TimeSpan.FromMinutes(5)).Select(run => run.Key).ToList())
+            {
+                // An expired manifest is refused for its expiry anyway, so its run id need not be remembered.
+                state.State.AcceptedRuns.Remove(expired);
+            }
+
+            if (state.State.AcceptedRuns.ContainsKey(verified.RunId))
+            {
+                refusal = $"run '{verified.RunId}' was already accepted by this device; a run id runs once";
+                verified = null;
+            }
+        }
+
+        if (verified is null)
+        {
+            // Tell the control plane so the refusal is audited; the run id is the manifest's claim, unverified, and
+            // names the log the refusal goes to (a run that does not exist goes to the system tenant's).
+            var runId = ClaimedRunId(manifest.ManifestJson);
+            executor.ReportRefusal(runId, refusal!);
+            throw new TaskRefusedException(refusal!);
+        }
+
+        state.State.AcceptedRuns[verified.RunId] = verified.ExpiresAt;
+        await state.WriteStateAsync();
+        executor.Enqueue(verified, TaskSignatures.Sha256Hex(manifest.ManifestJson));
+    }
+
+    public Task CancelTaskAsync(string runId)
+    {
+        executor.Cancel(runId);
+        return Task.CompletedTask;
+    }
+
+    private static string ClaimedRunId(string? manifestJson)
+    {
+        try
+        {
+            var claimed = manifestJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<TaskManifest>(manifestJson, TaskSignatures.Json)?.RunId;
+            return string.IsNullOrEmpty(claimed) || claimed.Length > 128 ? "unknown" : claimed;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "unknown";
+        }
+    }
+
+    private DeviceLoad CurrentLoad() => inference.Load with { TasksRunning = executor.Running, TasksQueued = executor.Queued };
 
     private static InferenceRejectedException Rejected(InferenceRejection reason, string message) => new(reason, message);
 
@@ -133,5 +194,5 @@ public sealed class EdgeDeviceGrain(
     }
 
     private DeviceRecord CurrentRecord() =>
-        new(state.State.Registration!, silo.SiloAddress, state.State.RegisteredAt, _lastHeartbeat == default ? state.State.RegisteredAt : _lastHeartbeat, inference.Load);
+        new(state.State.Registration!, silo.SiloAddress, state.State.RegisteredAt, _lastHeartbeat == default ? state.State.RegisteredAt : _lastHeartbeat, CurrentLoad());
 }

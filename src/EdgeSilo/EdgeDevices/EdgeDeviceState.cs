@@ -10,4 +10,8 @@ public sealed class EdgeDeviceState
 
     [Id(1)]
     public DateTimeOffset RegisteredAt { get; set; }
+
+    /// <summary>Run ids this device accepted, with their manifests' expiry: a run id is never run twice here.</summary>
+    [Id(2)]
+    public Dictionary<string, DateTimeOffset> AcceptedRuns { get; set; } = new(StringComparer.Ordinal);
 }

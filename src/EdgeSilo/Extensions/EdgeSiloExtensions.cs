@@ -3,6 +3,8 @@ using Outpost.EdgeSilo.EdgeDevices;
 using Outpost.EdgeSilo.Inference;
 using Outpost.EdgeSilo.Inference.Hailo;
 using Outpost.EdgeSilo.Inference.Onnx;
+using Outpost.EdgeSilo.Tasks;
+using Outpost.EdgeSilo.Tasks.Sandbox;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
 
@@ -23,8 +25,23 @@ public static class EdgeSiloExtensions
         }
 
         builder.AddInferenceBackends();
+        builder.AddTaskExecution();
         builder.AddOutpostSilo(SiloRole.Edge(edge.DeviceId), silo =>
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeviceLifecycle>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Remote execution: the sandbox, the device key (created on first start), manifest verification and the executor
+    /// that runs verified manifests.
+    /// </summary>
+    public static IHostApplicationBuilder AddTaskExecution(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<TaskExecutionOptions>(TaskExecutionOptions.Section);
+        builder.AddSandbox();
+        builder.Services.AddSingleton<DeviceKey>();
+        builder.Services.AddSingleton<ManifestVerifier>();
+        builder.Services.AddSingleton<TaskExecutor>();
         return builder;
     }
 

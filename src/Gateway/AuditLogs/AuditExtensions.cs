@@ -40,8 +40,9 @@ public static class AuditExtensions
             {
                 var settings = await context.RequestServices.GetRequiredService<AuditSettingsCache>().GetAsync(tenant, context.RequestAborted);
 
-                // Admin and OAuth bodies carry secrets (a new client's secret, tokens): their digests only, always.
-                feature.StoreBodies = settings.StoreBodies && !CarriesSecrets(context.Request.Path);
+                // Admin and OAuth bodies carry secrets (a new client's secret, tokens); artifacts and task logs are
+                // stored once already, by digest, and can be large: their digests only, always.
+                feature.StoreBodies = settings.StoreBodies && !KeepsDigestOnly(context.Request.Path);
             }
 
             await next(context);
@@ -49,6 +50,7 @@ public static class AuditExtensions
         return app;
     }
 
-    private static bool CarriesSecrets(PathString path) =>
-        path.StartsWithSegments("/v1/admin") || path.StartsWithSegments("/oauth");
+    private static bool KeepsDigestOnly(PathString path) =>
+        path.StartsWithSegments("/v1/admin") || path.StartsWithSegments("/oauth") || path.StartsWithSegments("/v1/artifacts")
+        || (path.StartsWithSegments("/v1/tasks") && path.Value?.EndsWith("/logs", StringComparison.Ordinal) == true);
 }

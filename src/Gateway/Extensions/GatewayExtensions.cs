@@ -7,6 +7,7 @@ using Outpost.Gateway.Messages;
 using Outpost.Gateway.Routing;
 using Outpost.Gateway.Security;
 using Outpost.Gateway.Spending;
+using Outpost.Gateway.Tasks;
 using Outpost.Identity;
 using Outpost.Identity.Endpoints;
 using Outpost.ServiceDefaults.Clustering;
@@ -32,6 +33,7 @@ public static class GatewayExtensions
         builder.AddEmbeddings();
         builder.AddSpending();
         builder.AddMessages();
+        builder.AddTasks();
         builder.AddAuditing();
         builder.AddProblemResponses();
         return builder;
@@ -57,6 +59,9 @@ public static class GatewayExtensions
         app.MapSpendApi();
         app.MapMessagesApi();
         app.MapAuditApi();
+        app.MapTasksApi();
+        app.MapArtifactsApi();
+        app.MapApprovalsApi();
         return app;
     }
 

@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using Outpost.Grains.Inference;
+using Outpost.Grains.TaskRuns;
 
 namespace Outpost.Grains.EdgeDevices;
 
@@ -51,4 +52,15 @@ public interface IEdgeDeviceGrain : IGrainWithStringKey
     /// <summary>How busy the device is now.</summary>
     [Alias("GetLoadAsync"), AlwaysInterleave]
     Task<DeviceLoad> GetLoadAsync();
+
+    /// <summary>
+    /// Verifies a signed manifest (endorsement, signature, expiry, this device, a run id never run here) and queues it
+    /// for the sandbox; refuses with <see cref="TaskRefusedException"/> otherwise, after reporting the refusal.
+    /// </summary>
+    [Alias("StartTaskAsync")]
+    Task StartTaskAsync(SignedManifest manifest);
+
+    /// <summary>Stops a run queued or running here: its whole process tree is killed.</summary>
+    [Alias("CancelTaskAsync"), AlwaysInterleave]
+    Task CancelTaskAsync(string runId);
 }

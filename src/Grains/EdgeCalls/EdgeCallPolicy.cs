@@ -1,11 +1,14 @@
 using Orleans.Serialization.Invocation;
 using Outpost.Grains.EdgeDevices;
+using Outpost.Grains.TaskRuns;
 
 namespace Outpost.Grains.EdgeCalls;
 
 /// <summary>
 /// What an edge device may ask of the control plane: only what a device needs for itself. Today that is reporting its
-/// own record (registration and heartbeat) to the directory; everything else is refused.
+/// own record (registration and heartbeat) to the directory, reading the published task-signing keys, and the device's
+/// side of a task run in its own name (the run itself checks that it was dispatched to that device); everything else is
+/// refused.
 /// </summary>
 internal static class EdgeCallPolicy
 {
@@ -23,6 +26,18 @@ internal static class EdgeCallPolicy
                 : "the report carries no device record";
         }
 
-        return "edge devices may only report their own record to the device directory";
+        if (method.DeclaringType == typeof(ITaskKeyRingGrain))
+        {
+            return null;
+        }
+
+        if (method.DeclaringType == typeof(ITaskRunExecutionGrain))
+        {
+            return request.GetArgumentCount() > 0 && request.GetArgument(0) is string named && string.Equals(named, device, StringComparison.Ordinal)
+                ? null
+                : "it spoke for another device";
+        }
+
+        return "edge devices may only report their own record, read the task-signing keys and report their own task runs";
     }
 }

@@ -14,6 +14,16 @@ public sealed class DeviceDirectoryGrain(
     public async Task ReportAsync(DeviceRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        // A device's result-signing key is pinned at first sight: a later registration with another key (a device
+        // re-imaged, or someone holding its certificate) keeps the pinned one, so its results stop verifying instead of
+        // a new key being trusted silently. An operator who re-keys a device removes its record first.
+        if (state.State.Devices.TryGetValue(record.Registration.DeviceId, out var known)
+            && known.Registration.ExecutionKey is { } pinned
+            && (record.Registration.ExecutionKey is null || !pinned.AsSpan().SequenceEqual(record.Registration.ExecutionKey)))
+        {
+            record = record with { Registration = record.Registration with { ExecutionKey = pinned } };
+        }
+
         state.State.Devices[record.Registration.DeviceId] = record;
         await state.WriteStateAsync();
     }

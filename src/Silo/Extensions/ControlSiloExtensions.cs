@@ -3,6 +3,7 @@ using Outpost.Silo.Dashboard;
 using Outpost.Grains.AuditLogs;
 using Outpost.Grains.EdgeCalls;
 using Outpost.Grains.Inference;
+using Outpost.Grains.TaskRuns;
 using Outpost.Grains.TenantQuotas;
 using Outpost.ServiceDefaults.Clustering;
 using Outpost.ServiceDefaults.Configuration;
@@ -32,6 +33,7 @@ public static class ControlSiloExtensions
         });
         builder.AddAuditLogs();
         builder.AddTenantQuotas();
+        builder.AddTaskRuns();
         builder.Services.AddSiloReadiness();
         builder.AddDashboardSecurity();
         return builder;

@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Outpost.EdgeSilo.EdgeDevices;
+using Outpost.EdgeSilo.Tasks.Sandbox;
+using Outpost.Grains.TaskRuns;
+
+namespace Outpost.EdgeSilo.Tasks;
+
+/// <summary>
+/// Runs verified manifests on this device, at most <see cref="SandboxOptions.MaxConcurrentRuns"/> at a time, the rest
+/// waiting in order. For each: fetch the inputs by digest from the control plane and check them, place them, run the
+/// sandbox while streaming the log, return the outputs, and deliver a result signed with the device key. Work is not
+/// tied to the device grain's activation; what reaches the control plane is sent from this silo in the device's name,
+/// which the control plane's edge call filter checks.
+/// </summary>
+public sealed partial class TaskExecutor(
+    IGrainFactory grains,
+    SandboxRunner sandbox,
+    DeviceKey key,
+    IOptions<TaskExecutionOptions> options,
+    IOptions<SandboxOptions> sandboxOptions,
+    IOptions<EdgeOptions> edge,
+    TimeProvider time,
+    ILogger<TaskExecutor> logger) : IDisposable
+{
+    private const int ChunkBytes = 256 * 1024;
+
+    private readonly SemaphoreSlim _slots = new(sandboxOptions.Value.MaxConcurrentRuns, sandboxOptions.Value.MaxConcurrentRuns);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _runs = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private int _running;
+    private int _queued;
+
+    /// <summary>Whether this device takes task runs: enabled, and the sandbox works here.</summary>
+    public bool IsAvailable => options.Value.Enabled && sandbox.Capabilities.Available;
+
+    /// <summary>What the device advertises about execution: <c>execute</c> and the caps its sandbox enforces.</summary>
+    public IReadOnlyList<string> Capabilities => IsAvailable ? [DeviceTasksExecute, .. sandbox.Capabilities.Enforced] : [];
+
+    /// <summary>The device's public result-signing key, when it takes runs.</summary>
+    public byte[]? PublicKey => IsAvailable ? key.PublicKey : null;
+
+    public int Running => Volatile.Read(ref _running);
+
+    public int Queued => Volatile.Read(ref _queued);
+
+    private static string DeviceTasksExecute => Grains.EdgeDevices.DeviceTasks.Execute;
+
+    private string Device => edge.Value.DeviceId;
+
+    /// <summary>Queues a verified manifest; returns at once.</summary>
+    public void Enqueue(TaskManifest manifest, string manifestSha256)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        if (!_runs.TryAdd(manifest.RunId, cancel))
+        {
+            cancel.Dispose();
+            return;
+        }
+
+        Interlocked.Increment(ref _queued);
+        _ = Task.Run(() => ExecuteAsync(manifest, manifestSha256, cancel), CancellationToken.None);
+    }
+
+    /// <summary>Kills a queued or running run; false when it is not here.</summary>
+    public bool Cancel(string runId)
+    {
+        if (!_runs.TryGetValue(runId, out var cancel))
+        {
+            return false;
+        }
+
+        try
+        {
+            cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Tells the control plane, in the background, that a manifest was refused (it audits the refusal).</summary>
+    public void ReportRefusal(string runId, string reason) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await grains.GetGrain<ITaskRunExecutionGrain>(runId).ReportRefusedAsync(Device, reason);
+            }
+            catch (Exception ex)
+            {
+                LogRefusalNotReported(logger, ex, runId);
+            }
+        }, CancellationToken.None);
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _slots.Dispose();
+    }
+
+    private async Task ExecuteAsync(TaskManifest manifest, string manifestSha256, CancellationTokenSource cancel)
+    {
+        var run = grains.GetGrain<ITaskRunExecutionGrain>(manifest.RunId);
+        var slot = false;
+        string? workDirectory = null;
+        var staging = Path.Combine(Path.GetTempPath(), $"outpost-inputs-{Device}-{manifest.RunId}");
+        try
+        {
+            try
+            {
+                await _slots.WaitAsync(cancel.Token);
+                slot = true;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _queued);
+            }
+
+            Interlocked.Increment(ref _running);
+            var startedAt = time.GetUtcNow();
+            string? error = null;
+            workDirectory = sandbox.CreateWorkDirectory(manifest.RunId);
+            try
+            {
+                await PrepareAsync(run, manifest, workDirectory, staging, cancel.Token);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or FileNotFoundException)
+            {
+                error = ex.Message;
+            }
+
+            if (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (error is null)
+            {
+                try
+                {
+                    await DeliverAsync(() => run.ReportStartedAsync(Device, startedAt, manifestSha256).ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }, TaskScheduler.Default));
+                }
+                catch (TaskRunStateException)
+                {
+                    // Cancelled (or ended) while it waited here: never start it.
+                    return;
+                }
+            }
+
+            var log = new LogPump(run, Device, options.Value.LogFlushInterval);
+            SandboxResult outcome;
+            if (error is null)
+            {
+                var limits = manifest.Limits;
+                var request = new SandboxRequest(
+                    manifest.RunId, manifest.Argv, manifest.Environment, workDirectory,
+                    new SandboxLimits(TimeSpan.FromSeconds(limits.WallSeconds), TimeSpan.FromSeconds(limits.CpuSeconds), limits.MemoryBytes,
+                        limits.Processes, limits.OutputBytes, limits.FileSizeBytes, limits.OpenFiles));
+                var pump = log.RunAsync(cancel.Token);
+                outcome = await sandbox.RunAsync(request, log.AppendAsync, cancel.Token);
+                await log.StopAsync(pump);
+            }
+            else
+            {
+                outcome = new SandboxResult(SandboxEnd.StartFailed, null, TimeSpan.Zero, null, 0, error);
+            }
+
+            await log.FlushAsync(DeliverAsync);
+            var (outputs, outputError) = await ReturnOutputsAsync(run, manifest, workDirectory, outcome.End == SandboxEnd.StartFailed);
+            var result = new TaskResult(
+                manifest.RunId, Device, manifestSha256,
+                outcome.End switch
+                {
+                    SandboxEnd.Exited => TaskResult.Exited,
+                    SandboxEnd.TimedOut => TaskResult.TimedOut,
+                    SandboxEnd.Cancelled => TaskResult.Cancelled,
+                    SandboxEnd.OutputLimit => TaskResult.OutputLimit,
+                    _ => TaskResult.StartFailed,
+                },
+                outcome.ExitCode, startedAt, time.GetUtcNow(), outcome.Cpu is { } cpu ? (long)cpu.TotalMilliseconds : null,
+                log.Sha256Hex(), log.Length, outputs, outcome.Error ?? outputError);
+            var json = JsonSerializer.Serialize(result, TaskSignatures.Json);
+            var signed = new SignedTaskResult(json, key.Sign(TaskSignatures.ResultText(json)));
+            var status = await DeliverAsync(() => run.CompleteAsync(Device, signed));
+            LogRunEnded(logger, manifest.RunId, result.End, result.ExitCode, status);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRunFailed(logger, ex, manifest.RunId);
+        }
+        finally
+        {
+            if (workDirectory is not null)
+            {
+                TryDelete(() => sandbox.DeleteWorkDirectory(workDirectory));
+            }
+
+            TryDelete(() => Directory.Delete(staging, recursive: true));
+            if (slot)
+            {
+                Interlocked.Decrement(ref _running);
+                _slots.Release();
+            }
+
+            _runs.TryRemove(manifest.RunId, out _);
+            cancel.Dispose();
+        }
+    }
+
+    private async Task PrepareAsync(ITaskRunExecutionGrain run, TaskManifest manifest, string workDirectory, string staging, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        for (var i = 0; i < manifest.Inputs.Count; i++)
+        {
+            var input = manifest.Inputs[i];
+            var file = Path.Combine(staging, $"input-{i}");
+            await using (var output = File.Create(file))
+            {
+                for (long offset = 0; ; )
+                {
+                    var chunk = await DeliverAsync(() => run.ReadInputAsync(Device, input.Digest, offset, 1024 * 1024));
+                    if (chunk.Length == 0)
+                    {
+                        break;
+                    }
+
+                    await output.WriteAsync(chunk, cancellationToken);
+                    offset += chunk.Length;
+                }
+            }
+
+            if (!await TaskWorkspace.MatchesAsync(file, input.Digest))
+            {
+                throw new InvalidDataException($"Input {input.Digest} arrived with other content; it was not used.");
+            }
+
+            TaskWorkspace.Place(workDirectory, input, file, options.Value.MaxUnpackedBytes, options.Value.MaxUnpackedFiles);
+        }
+
+        await TaskWorkspace.GiveToAsync(workDirectory, sandboxOptions.Value.UserId, sandboxOptions.Value.GroupId, cancellationToken);
+    }
+
+    private async Task<(IReadOnlyList<TaskOutput> Outputs, string? Problem)> ReturnOutputsAsync(
+        ITaskRunExecutionGrain run, TaskManifest manifest, string workDirectory, bool skip)
+    {
+        var outputs = new List<TaskOutput>();
+        var problems = new List<string>();
+        for (var index = 0; index < manifest.Outputs.Count && !skip; index++)
+        {
+            var relative = manifest.Outputs[index];
+            var file = TaskWorkspace.FindOutput(workDirectory, relative, out var problem);
+            if (problem is not null)
+            {
+                problems.Add(problem);
+            }
+
+            if (file is null)
+            {
+                continue;
+            }
+
+            if (file.Length > manifest.Limits.FileSizeBytes)
+            {
+                problems.Add($"output '{relative}' is larger than {manifest.Limits.FileSizeBytes} bytes");
+                continue;
+            }
+
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            try
+            {
+                long offset = 0;
+                int read;
+                while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkBytes))) > 0)
+                {
+                    var chunk = buffer.AsSpan(0, read).ToArray();
+                    hash.AppendData(chunk);
+                    var at = offset;
+                    var next = await DeliverAsync(() => run.WriteOutputAsync(Device, index, at, chunk));
+                    if (next != offset + read)
+                    {
+                        throw new IOException($"The control plane lost output '{relative}' at {next} bytes while it was being sent.");
+                    }
+
+                    offset = next;
+                }
+
+                outputs.Add(new TaskOutput(relative, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()), offset));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        return (outputs, problems.Count == 0 ? null : string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// Calls the control plane, retrying while it is unreachable (a control silo restarting), up to
+    /// <see cref="TaskExecutionOptions.DeliveryTimeout"/>; refusals are not retried.
+    /// </summary>
+    private async Task<T> DeliverAsync<T>(Func<Task<T>> call)
+    {
+        var deadline = time.GetUtcNow() + options.Value.DeliveryTimeout;
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception ex) when (ex is not (TaskRunStateException or UnauthorizedAccessException or ArgumentException or InvalidDataException)
+                && time.GetUtcNow() < deadline && !_stopping.IsCancellationRequested)
+            {
+                LogDeliveryRetry(logger, ex);
+                await Task.Delay(delay, time);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private void TryDelete(Action delete)
+    {
+        try
+        {
+            delete();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+        {
+            LogCleanupFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Task run {RunId} ended {End} (exit code {ExitCode}); the control plane recorded {Status}")]
+    private static partial void LogRunEnded(ILogger logger, string runId, string end, int? exitCode, TaskRunStatus status);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Task run {RunId} could not be completed on this device")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The control plane could not be reached for a task run; retrying")]
+    private static partial void LogDeliveryRetry(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "A task run's files could not be removed")]
+    private static partial void LogCleanupFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The refusal of a manifest for run {RunId} could not be reported")]
+    private static partial void LogRefusalNotReported(ILogger logger, Exception exception, string runId);
+}

@@ -1,0 +1,15 @@
+namespace Outpost.Gateway.Tasks;
+
+/// <summary>
+/// One rule: every condition given must hold for it to match (a list matches when any entry does); an empty
+/// <see cref="Match"/> matches every task.
+/// </summary>
+public sealed class TaskPolicyRuleDocument
+{
+    public string? Name { get; set; }
+
+    public TaskPolicyMatchDocument? Match { get; set; }
+
+    /// <summary><c>allow</c>, <c>approve</c>, <c>approve-admin</c> or <c>deny</c>.</summary>
+    public string? Decision { get; set; }
+}
