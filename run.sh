@@ -63,6 +63,10 @@ source "$here/scripts/lib.sh"
 
 ensure_dotnet
 ensure_postgres_binaries
+# Without bubblewrap (and root to install it) the edge silos still serve inference but take no tasks.
+if as_root; then ensure_bubblewrap; elif ! command -v bwrap >/dev/null 2>&1; then
+  echo "run.sh: bubblewrap is missing: edge devices will not take task runs (apt-get install -y bubblewrap as root)" >&2
+fi
 
 mkdir -p "$data_dir/logs"
 pids=()
@@ -126,6 +130,10 @@ if ! outpost tenant list | grep -q '^dev '; then
 fi
 dev_client system dev-admin "admin audit:read spend:read tasks:read"
 dev_client dev cowork "embed:create infer:create code:execute tasks:read"
+dev_client dev reviewer "tasks:read approvals:decide"
+
+# The task policy the gateway enforces: installed once from config/, then the operator's copy (reloaded on change).
+[[ -s "$data_dir/task-policy.yaml" ]] || cp "$here/config/task-policy.yaml" "$data_dir/task-policy.yaml"
 
 # Set-up above ran as the database's owner; the services run as outpost_service, which owns nothing and holds only
 # what migration 0007 grants outpost_app (no UPDATE, DELETE or TRUNCATE on the audit log or the spend ledger), and the
@@ -180,12 +188,13 @@ wait_ready silo "http://127.0.0.1:$dashboard_port/readyz" "${pids[-1]}"
 for (( n=1; n<=edges; n++ )); do
   export_tls "edge-dev-pi-$n"
   ConnectionStrings__Outpost="$edge_connection" start "edge-$n" "$(bin EdgeSilo)" --Edge:DeviceId="dev-pi-$n" --Cluster:SiloPort=$((silo_port + n)) \
+    --Edge:Tasks:KeyFile="$data_dir/edge-dev-pi-$n/device-key.pem" \
     ${hailo_url:+--Inference:Hailo:BaseUrl="$hailo_url"}
 done
 
 # Ready means ready: the gateway's /readyz waits until its router sees every edge device started here.
 export_tls gateway
-start gateway "$(bin Gateway)" --Http:Port="$gateway_port" --Routing:ReadyMinDevices="$edges"
+start gateway "$(bin Gateway)" --Http:Port="$gateway_port" --Routing:ReadyMinDevices="$edges" --Tasks:PolicyFile="$data_dir/task-policy.yaml"
 wait_ready gateway "http://127.0.0.1:$gateway_port/readyz" "${pids[-1]}"
 
 # Then the README's first request, for real: if it fails here, it would have failed for the user.
@@ -201,10 +210,12 @@ cat <<EOF
 Outpost is running.
   Gateway:    http://127.0.0.1:$gateway_port
   Dashboard:  http://127.0.0.1:$dashboard_port/dashboard
+  Approvals:  http://127.0.0.1:$gateway_port/approvals (tenant admins; task policy in $data_dir/task-policy.yaml)
   PostgreSQL: 127.0.0.1:$pg_port, database outpost (password in $password_file, files in $(dirname "$pg_dir"))
   Logs:       $data_dir/logs/
 
   Tokens:     $data_dir/cowork.token (tenant dev: embed:create infer:create code:execute tasks:read)
+              $data_dir/reviewer.token (tenant dev: tasks:read approvals:decide)
               $data_dir/dev-admin.token (tenant system: admin audit:read spend:read tasks:read)
 
 Try:  curl -s http://127.0.0.1:$gateway_port/v1/embeddings -H "Authorization: Bearer \$(cat $data_dir/cowork.token)" -H 'content-type: application/json' -d '{"model":"all-MiniLM-L6-v2","input":"hello"}'

@@ -29,6 +29,8 @@ done
 source "$here/scripts/lib.sh"
 ensure_dotnet
 ensure_postgres_binaries
+ensure_bubblewrap
+ensure_chromium
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 cd "$here"

@@ -13,6 +13,15 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# The edge's sandbox (bubblewrap) and, for the tests of the approval page, a headless browser (Debian's chromium).
+ensure_bubblewrap() {
+  command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
+}
+
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
+}
+
 ensure_dotnet() {
   command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 2; }
 }

@@ -39,6 +39,7 @@ public static partial class AdminCli
             KeyCommands.Create(context),
             DeviceCommands.Create(context),
             AuditCommands.Create(context),
+            TaskCommands.Create(context),
             ClusterCommands.Create(context),
         };
 

@@ -1,3 +1,4 @@
+using Outpost.Execution;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -78,6 +79,7 @@ internal sealed class CliContext(string[] configurationArgs, TextReader input, T
         builder.AddMasterKey(loadWhenFirstUsed: true);
         builder.AddOutpostIdentity();
         builder.AddAuditLogStorage();
+        builder.AddExecutionStorage();
         return builder.Build();
     }
 

@@ -24,6 +24,7 @@ public static class ExecutionStorageExtensions
         builder.Services.TryAddSingleton<IArtifactStore, PostgresArtifactStore>();
         builder.Services.TryAddSingleton<TaskKeyRing>();
         builder.Services.TryAddSingleton<TaskRunIndex>();
+        builder.Services.TryAddSingleton<TaskLogStore>();
         return builder;
     }
 }

@@ -44,9 +44,11 @@ public static class IdentityExtensions
         builder.Services.AddHostedService<SigningKeyRefreshService>();
         builder.Services.AddAntiforgery(o =>
         {
-            o.Cookie.Name = "outpost-device-csrf";
+            // One antiforgery cookie for the server-rendered pages people use: the device approval page and the
+            // gateway's task approval page (the options are per application, not per page).
+            o.Cookie.Name = "outpost-csrf";
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.Path = OAuthEndpoints.DevicePath;
+            o.Cookie.Path = "/";
             o.FormFieldName = "csrf_token";
         });
         return builder;

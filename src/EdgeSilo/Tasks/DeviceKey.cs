@@ -18,6 +18,11 @@ public sealed class DeviceKey : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(edge);
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("Task execution needs Linux (bubblewrap, cgroups).");
+        }
+
         Path = string.IsNullOrEmpty(options.Value.KeyFile)
             ? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "outpost", "edge", edge.Value.DeviceId, "device-key.pem")
             : System.IO.Path.GetFullPath(options.Value.KeyFile);

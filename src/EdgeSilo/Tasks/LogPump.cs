@@ -9,7 +9,7 @@ namespace Outpost.EdgeSilo.Tasks;
 /// each at the offset the grain last asked for, so that a grain that lost its copy (a control silo restart) is sent
 /// everything again.
 /// </summary>
-internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpan interval)
+internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpan interval) : IDisposable
 {
     private const int MaxChunk = 256 * 1024;
     private readonly ArrayBufferWriter<byte> _log = new();
@@ -63,8 +63,9 @@ internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpa
     {
         await _stop.CancelAsync();
         await pump;
-        _stop.Dispose();
     }
+
+    public void Dispose() => _stop.Dispose();
 
     public async Task FlushAsync(Func<Func<Task<long>>, Task<long>> deliver)
     {

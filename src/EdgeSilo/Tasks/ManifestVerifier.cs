@@ -9,14 +9,14 @@ namespace Outpost.EdgeSilo.Tasks;
 /// endorsed ephemeral key, for this device, not expired and not issued in the future. The published keys are fetched from
 /// the control plane and cached; an unknown key id triggers one refetch (rotation), at most every few seconds.
 /// </summary>
-public sealed class ManifestVerifier(IGrainFactory grains, IOptions<EdgeOptions> edge, TimeProvider time)
+public sealed class ManifestVerifier(IGrainFactory grains, IOptions<EdgeOptions> edge, TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan RefetchInterval = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private IReadOnlyDictionary<string, byte[]> _keys = new Dictionary<string, byte[]>();
+    private Dictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
 
     /// <summary>The manifest when it may run here; otherwise why not.</summary>
@@ -50,6 +50,8 @@ public sealed class ManifestVerifier(IGrainFactory grains, IOptions<EdgeOptions>
             ? (manifest, null)
             : (null, $"the manifest asks for network policy '{manifest.Network}', which this device does not provide");
     }
+
+    public void Dispose() => _gate.Dispose();
 
     private async Task<IReadOnlyDictionary<string, byte[]>> KeysAsync(string? wanted)
     {

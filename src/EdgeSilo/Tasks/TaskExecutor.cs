@@ -160,7 +160,7 @@ public sealed partial class TaskExecutor(
                 }
             }
 
-            var log = new LogPump(run, Device, options.Value.LogFlushInterval);
+            using var log = new LogPump(run, Device, options.Value.LogFlushInterval);
             SandboxResult outcome;
             if (error is null)
             {
@@ -222,6 +222,11 @@ public sealed partial class TaskExecutor(
 
     private async Task PrepareAsync(ITaskRunExecutionGrain run, TaskManifest manifest, string workDirectory, string staging, CancellationToken cancellationToken)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("Task execution needs Linux (bubblewrap, cgroups).");
+        }
+
         Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         for (var i = 0; i < manifest.Inputs.Count; i++)
         {

@@ -46,6 +46,11 @@ public static class TaskWorkspace
     public static void Place(string workDirectory, TaskInput input, string file, long maxBytes, int maxFiles)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("Task execution needs Linux (bubblewrap, cgroups).");
+        }
+
         var target = input.Path is "." or "./" ? Path.GetFullPath(workDirectory) : Resolve(workDirectory, input.Path);
         if (!input.Unpack)
         {

@@ -62,6 +62,7 @@ public static class GatewayExtensions
         app.MapTasksApi();
         app.MapArtifactsApi();
         app.MapApprovalsApi();
+        app.MapApprovalPage();
         return app;
     }
 

@@ -57,11 +57,11 @@ public sealed class TaskPolicy
         {
             if (rule.Matches(input, Defaults))
             {
-                return new TaskPolicyDecision(rule.Denied, rule.Approval, rule.Name);
+                return new TaskPolicyDecision(rule.Denied, rule.Approval, rule.Name, rule.ApprovalTimeout ?? ApprovalTimeout);
             }
         }
 
-        return new TaskPolicyDecision(_default.Denied, _default.Approval, "default");
+        return new TaskPolicyDecision(_default.Denied, _default.Approval, "default", ApprovalTimeout);
     }
 
     /// <summary>Parses and checks a policy; throws <see cref="InvalidDataException"/> naming the key at fault.</summary>
@@ -88,12 +88,7 @@ public sealed class TaskPolicy
             throw new InvalidDataException($"{source}: defaults exceed maximums.");
         }
 
-        var timeout = TimeSpan.FromHours(1);
-        if (document.ApprovalTimeout is { } written
-            && (!TimeSpan.TryParse(written, CultureInfo.InvariantCulture, out timeout) || timeout < TimeSpan.FromMinutes(1) || timeout > TimeSpan.FromDays(30)))
-        {
-            throw new InvalidDataException($"{source}: approval_timeout '{written}' must be a time span from 00:01:00 to 30.00:00:00.");
-        }
+        var timeout = Timeout(document.ApprovalTimeout, $"{source}: approval_timeout") ?? TimeSpan.FromHours(1);
 
         var rules = new List<Rule>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -106,11 +101,17 @@ public sealed class TaskPolicy
                 throw new InvalidDataException($"{where}: the name '{name}' is used twice.");
             }
 
-            rules.Add(Rule.Create(name, rule.Match ?? new TaskPolicyMatchDocument(), Decision(rule.Decision, $"{where} ({name}): decision"), where));
+            rules.Add(Rule.Create(name, rule.Match ?? new TaskPolicyMatchDocument(), Decision(rule.Decision, $"{where} ({name}): decision"), where)
+                with { ApprovalTimeout = Timeout(rule.ApprovalTimeout, $"{where} ({name}): approval_timeout") });
         }
 
         return new TaskPolicy(rules, Decision(document.Default ?? Approve, $"{source}: default"), defaults, maximums, timeout, source);
     }
+
+    private static TimeSpan? Timeout(string? written, string where) =>
+        written is null ? null
+        : TimeSpan.TryParse(written, CultureInfo.InvariantCulture, out var timeout) && timeout >= TimeSpan.FromSeconds(1) && timeout <= TimeSpan.FromDays(30) ? timeout
+        : throw new InvalidDataException($"{where} '{written}' must be a time span from 00:00:01 to 30.00:00:00.");
 
     private static (bool Denied, TaskApproval Approval) Decision(string? decision, string where) => decision switch
     {
@@ -162,6 +163,8 @@ public sealed class TaskPolicy
         string? Network,
         bool? WithinDefaults)
     {
+        public TimeSpan? ApprovalTimeout { get; init; }
+
         public static Rule Create(string name, TaskPolicyMatchDocument match, (bool Denied, TaskApproval Approval) decision, string where)
         {
             Regex? args = null;

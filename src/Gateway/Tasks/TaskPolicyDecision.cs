@@ -6,4 +6,5 @@ namespace Outpost.Gateway.Tasks;
 /// <param name="Denied">True when the task may not run at all.</param>
 /// <param name="Approval">Who must approve it, when it may run.</param>
 /// <param name="Rule">The rule's name, or <c>default</c>.</param>
-public sealed record TaskPolicyDecision(bool Denied, TaskApproval Approval, string Rule);
+/// <param name="ApprovalTimeout">How long the approval may take.</param>
+public sealed record TaskPolicyDecision(bool Denied, TaskApproval Approval, string Rule, TimeSpan ApprovalTimeout);

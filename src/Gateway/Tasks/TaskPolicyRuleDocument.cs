@@ -12,4 +12,7 @@ public sealed class TaskPolicyRuleDocument
 
     /// <summary><c>allow</c>, <c>approve</c>, <c>approve-admin</c> or <c>deny</c>.</summary>
     public string? Decision { get; set; }
+
+    /// <summary>How long an approval this rule asks for may take; the policy's <c>approval_timeout</c> when left out.</summary>
+    public string? ApprovalTimeout { get; set; }
 }

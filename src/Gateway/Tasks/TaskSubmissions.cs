@@ -120,6 +120,13 @@ public sealed partial class TaskSubmissions(
         var network = request.Network ?? TaskRunSpec.NoNetwork;
         var required = request.RequiredCapabilities ?? [];
         var devices = await catalog.GetDevicesAsync(cancellationToken);
+        if ((request.Device is { } wanted && devices.All(d => d.Record.Registration.DeviceId != wanted))
+            || !devices.Any(d => d.Record.Registration.Capabilities.Contains(DeviceTasks.Execute, StringComparer.Ordinal)))
+        {
+            // A device that registered since the catalog's last refresh is usable at once.
+            devices = await catalog.ReloadAsync(cancellationToken);
+        }
+
         if (request.Device is { } named
             && !devices.Any(d => d.Record.Registration.DeviceId == named && catalog.IsAvailableTo(named, caller.Tenant)))
         {
@@ -158,7 +165,7 @@ public sealed partial class TaskSubmissions(
 
         var spec = new TaskRunSpec(
             caller.Tenant, caller.Subject, caller.ClientId, kind, argv.ToList(), environment, inputs, outputs.ToList(), limits, network, candidates,
-            decision.Approval, decision.Rule, policy.ApprovalTimeout, request.RetrySafe ?? false);
+            decision.Approval, decision.Rule, decision.ApprovalTimeout, request.RetrySafe ?? false);
         var runId = RunId(caller, idempotencyKey);
         try
         {

@@ -14,6 +14,8 @@ public static class TasksExtensions
         builder.Services.AddSingleton<TaskPolicyProvider>();
         builder.Services.AddHostedService<TaskPolicyStartup>();
         builder.Services.AddSingleton<TaskSubmissions>();
+        builder.Services.AddDataProtection();
+        builder.Services.AddSingleton<ApprovalSessions>();
         return builder;
     }
 }

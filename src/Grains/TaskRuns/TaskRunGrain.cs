@@ -27,6 +27,7 @@ public sealed partial class TaskRunGrain(
     IArtifactStore artifacts,
     TaskKeyRing keys,
     TaskRunIndex index,
+    TaskLogStore logs,
     IOptions<TaskRunOptions> options,
     TimeProvider time,
     ILogger<TaskRunGrain> logger) : Grain, ITaskRunGrain, ITaskRunExecutionGrain, IRemindable
@@ -45,14 +46,18 @@ public sealed partial class TaskRunGrain(
 
     private TaskRunSpec Spec => state.State.Spec ?? throw new TaskRunStateException($"Task run '{RunId}' does not exist.");
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.Status != TaskRunStatus.None && !TaskRunStatuses.IsTerminal(state.State.Status))
         {
+            if (state.State.Manifest is not null)
+            {
+                // Back on another activation mid-run: the log so far is in PostgreSQL, chunk by chunk.
+                _log.Write(await logs.ReadAsync(RunId, state.State.Attempt, cancellationToken));
+            }
+
             StartTimer();
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task<TaskRunSnapshot> CreateAsync(TaskRunSpec spec, string requestId)
@@ -212,27 +217,33 @@ public sealed partial class TaskRunGrain(
         await TransitionAsync(TaskRunStatus.Running, $"running on {device}", null, device, "task.running", AuditEvent.Allowed, "device:started");
     }
 
-    public Task<long> AppendLogAsync(string device, long offset, byte[] data)
+    public async Task<long> AppendLogAsync(string device, long offset, byte[] data)
     {
         RequireDevice(device);
         ArgumentNullException.ThrowIfNull(data);
         if (TaskRunStatuses.IsTerminal(state.State.Status))
         {
-            return Task.FromResult(-1L);
+            return -1L;
         }
 
         if (offset == _log.WrittenCount)
         {
-            // The device caps the log at the same limit; anything past it is not kept.
+            // The device caps the log at the same limit; anything past it is not kept. Durable before acknowledged.
             var room = Spec.Limits.OutputBytes - _log.WrittenCount;
-            _log.Write(data.AsSpan(0, (int)Math.Clamp(data.Length, 0, Math.Max(room, 0))));
+            var kept = data.AsMemory(0, (int)Math.Clamp(data.Length, 0, Math.Max(room, 0)));
+            if (kept.Length > 0)
+            {
+                await logs.AppendAsync(RunId, state.State.Attempt, offset, kept);
+            }
+
+            _log.Write(kept.Span);
             var changed = _logChanged;
             _logChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             changed.TrySetResult();
-            return Task.FromResult(offset + data.Length);
+            return offset + data.Length;
         }
 
-        return Task.FromResult((long)_log.WrittenCount);
+        return _log.WrittenCount;
     }
 
     public Task<long> WriteOutputAsync(string device, int index, long offset, byte[] data)
@@ -536,6 +547,7 @@ public sealed partial class TaskRunGrain(
         }
 
         await TransitionAsync(status, reason, requestId, subject, action, decision, rule, device ?? state.State.Device);
+        await logs.DeleteAsync(RunId);
         _logChanged.TrySetResult();
         await UnregisterAsync();
     }

@@ -16,12 +16,14 @@ public sealed class ClusterRestartTests(PostgreSqlFixture postgres) : IClassFixt
         await using var cluster = await OutpostCluster.StartAsync(postgres.Server, new OutpostClusterSettings { EdgeDevices = ["dev-pi-1"] });
         var limits = new TenantLimits(5_000_000, BudgetPeriod.Daily, 60, 10_000, SoftLimitPercent: 75, CloudFallbackAllowed: true);
         var audit = new AuditEvent(DateTimeOffset.UnixEpoch, "alice", "tasks.create", "allowed", "dev-pi-1", "restart-" + Guid.NewGuid().ToString("N"));
-        var spec = new TaskRunSpec("acme", "alice", "dotnet-test", "dev-pi-1", RequiresApproval: true);
+        var spec = new TaskRunSpec(
+            "acme-runs", "alice", "alice-client", "unit-test", ["python3", "-m", "pytest"], new Dictionary<string, string>(), [], [],
+            new TaskLimits(60, 60, 256L * 1024 * 1024, 32, 65536, 1024 * 1024, 64), TaskRunSpec.NoNetwork, [], TaskApproval.Human, "rule", TimeSpan.FromHours(1), RetrySafe: false);
 
         await cluster.Client.GetGrain<ITenantQuotaGrain>("acme").SetLimitsAsync(limits);
         await cluster.Client.GetGrain<IAuditLogGrain>("acme").AppendAsync(audit);
-        await cluster.Client.GetGrain<ITaskRunGrain>("run-1").CreateAsync(spec);
-        await cluster.Client.GetGrain<ITaskRunGrain>("run-1").DecideAsync(approved: true, "bob");
+        await cluster.Client.GetGrain<ITaskRunGrain>("run-1").CreateAsync(spec, "req-1");
+        await cluster.Client.GetGrain<ITaskRunGrain>("run-1").DecideAsync(new TaskDecision(true, "bob", "acme-runs", false, "fine", "req-2"));
         var before = await cluster.WaitForDeviceAsync("dev-pi-1", online: true);
         var oldSilos = cluster.Silos.Select(s => s.Address).ToList();
 
@@ -34,7 +36,8 @@ public sealed class ClusterRestartTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Equal((audit.RequestId, audit.Subject, audit.Action, audit.Target), (logged.Event.RequestId, logged.Event.Subject, logged.Event.Action, logged.Event.Target));
         Assert.Equal(1, await cluster.Client.GetGrain<IAuditLogGrain>("acme").CountAsync());
         var run = await cluster.Client.GetGrain<ITaskRunGrain>("run-1").GetAsync();
-        Assert.Equal((TaskRunStatus.Queued, spec), (run.Status, run.Spec));
+        Assert.Equal((TaskRunStatus.Queued, "bob"), (run.Status, run.DecidedBy));
+        Assert.Equal(spec.Argv, run.Spec?.Argv);
         var after = await cluster.WaitForDeviceAsync("dev-pi-1", online: true);
         Assert.Equal((before.Record.Registration.DeviceId, before.Record.Registration.HostName), (after.Record.Registration.DeviceId, after.Record.Registration.HostName));
         Assert.Equal(before.Record.Registration.Capabilities, after.Record.Registration.Capabilities);

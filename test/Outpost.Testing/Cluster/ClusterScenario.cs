@@ -18,6 +18,8 @@ public sealed record ClusterScenario
 
     public IReadOnlyDictionary<string, string?> GatewayConfiguration { get; init; } = new Dictionary<string, string?>();
 
+    public IReadOnlyDictionary<string, string?> ControlConfiguration { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Per-client rate limits no test reaches, so that tests measure what they name and not throttling.</summary>
     public static IReadOnlyDictionary<string, string?> NoRateLimit { get; } = new Dictionary<string, string?>
     {

@@ -457,7 +457,11 @@ public sealed class OutpostCluster : IAsyncDisposable
 
     private Dictionary<string, string?> EdgeSettings(string deviceId, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var settings = new Dictionary<string, string?>(TlsSettings(NodeIdentity.EdgeDevice(deviceId)));
+        var settings = new Dictionary<string, string?>(TlsSettings(NodeIdentity.EdgeDevice(deviceId)))
+        {
+            // Each cluster's devices have their own keys: test clusters run in parallel with the same device ids.
+            ["Edge:Tasks:KeyFile"] = Path.Combine(TlsDirectory, $"device-key-{deviceId}.pem"),
+        };
         foreach (var (key, value) in Settings.EdgeConfiguration.Concat(overrides ?? new Dictionary<string, string?>()))
         {
             settings[key] = value;

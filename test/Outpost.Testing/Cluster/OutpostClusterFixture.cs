@@ -67,6 +67,7 @@ public class OutpostClusterFixture : IAsyncLifetime
             EdgeDevices = Scenario.EdgeDevices,
             EdgeConfiguration = edge,
             GatewayConfiguration = gateway,
+            ControlConfiguration = Scenario.ControlConfiguration,
         });
         await WaitUntilReadyAsync();
         await OnStartedAsync();

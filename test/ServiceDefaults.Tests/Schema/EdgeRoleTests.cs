@@ -20,7 +20,9 @@ public sealed class EdgeRoleTests(OutpostClusterFixture fixture)
         "outpost_tenants", "outpost_clients", "outpost_tenant_admins", "outpost_signing_keys", "outpost_device_codes",
         "outpost_device_assignments", "outpost_audit_settings", "outpost_audit_events", "outpost_audit_checkpoints",
         "outpost_audit_keys", "outpost_audit_prunes", "outpost_audit_intake", "outpost_audit_legacy_keys",
-        "outpost_audit_legacy_prunes", "outpost_spend_ledger", "outpost_login_throttle",
+        "outpost_audit_legacy_prunes", "outpost_spend_ledger", "outpost_login_throttle", "outpost_artifact_blobs",
+        "outpost_artifact_chunks", "outpost_artifact_refs", "outpost_task_keys", "outpost_task_runs",
+        "outpost_task_log_chunks",
     ];
 
     [Theory]

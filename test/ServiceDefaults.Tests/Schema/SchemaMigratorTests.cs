@@ -24,6 +24,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "0009_outpost_edge_role",
         "0010_outpost_audit_endorsement",
         "0011_outpost_login_throttle",
+        "0012_outpost_tasks",
     ];
 
     private static readonly string[] ExpectedTables =
@@ -33,6 +34,9 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "orleansquery",
         "orleansreminderstable",
         "orleansstorage",
+        "outpost_artifact_blobs",
+        "outpost_artifact_chunks",
+        "outpost_artifact_refs",
         "outpost_audit_checkpoints",
         "outpost_audit_events",
         "outpost_audit_intake",
@@ -48,6 +52,9 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         "outpost_schema_version",
         "outpost_signing_keys",
         "outpost_spend_ledger",
+        "outpost_task_keys",
+        "outpost_task_log_chunks",
+        "outpost_task_runs",
         "outpost_tenant_admins",
         "outpost_tenants",
     ];
@@ -209,7 +216,7 @@ public sealed class SchemaMigratorTests(PostgreSqlFixture postgres) : IClassFixt
         Assert.Contains("different build", exception.Message, StringComparison.Ordinal);
         var versions = await QueryStringsAsync(connectionString,
             "SELECT version::text FROM outpost_schema_version AS v ORDER BY v.version");
-        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9", "10", "11"], versions);
+        Assert.Equal(["1", "2", "4", "5", "6", "7", "8", "9", "10", "11", "12"], versions);
         var reminders = await QueryStringsAsync(connectionString,
             "SELECT table_name FROM information_schema.tables WHERE table_name = 'orleansreminderstable'");
         Assert.Empty(reminders);

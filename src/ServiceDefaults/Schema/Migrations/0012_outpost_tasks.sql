@@ -62,6 +62,17 @@ CREATE TABLE IF NOT EXISTS outpost_task_runs
     CONSTRAINT pk_outpost_task_runs PRIMARY KEY (run_id)
 );
 
+-- A live run's log as its device sends it, so that the log survives the run's grain being moved or its control silo
+-- dying; once the run ends the log is stored as an artifact and these rows go.
+CREATE TABLE IF NOT EXISTS outpost_task_log_chunks
+(
+    run_id     text    NOT NULL,
+    attempt    integer NOT NULL,
+    log_offset bigint  NOT NULL,
+    data       bytea   NOT NULL,
+    CONSTRAINT pk_outpost_task_log_chunks PRIMARY KEY (run_id, attempt, log_offset)
+);
+
 CREATE INDEX IF NOT EXISTS ix_outpost_task_runs_tenant_status ON outpost_task_runs (tenant_id, status, created_at DESC);
 CREATE INDEX IF NOT EXISTS ix_outpost_task_runs_tenant_created ON outpost_task_runs (tenant_id, created_at DESC);
 
@@ -69,7 +80,7 @@ DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'outpost_app') THEN
         GRANT SELECT, INSERT, UPDATE, DELETE ON outpost_artifact_blobs, outpost_artifact_chunks, outpost_artifact_refs,
-            outpost_task_runs TO outpost_app;
+            outpost_task_runs, outpost_task_log_chunks TO outpost_app;
         -- Keys are append-only for the services, as audit keys are.
         GRANT SELECT, INSERT ON outpost_task_keys TO outpost_app;
         GRANT USAGE, SELECT ON SEQUENCE outpost_artifact_blobs_blob_id_seq TO outpost_app;
