@@ -15,6 +15,7 @@ internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpa
     private readonly ArrayBufferWriter<byte> _log = new();
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _firstOutput = new(0, 1);
     private long _sent;
 
     public long Length
@@ -30,9 +31,17 @@ internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpa
 
     public ValueTask AppendAsync(ReadOnlyMemory<byte> data)
     {
+        bool first;
         lock (_gate)
         {
+            first = _log.WrittenCount == 0 && data.Length > 0;
             _log.Write(data.Span);
+        }
+
+        if (first)
+        {
+            // The first line goes out at once (someone may be watching for it); the rest at the interval.
+            _firstOutput.Release();
         }
 
         return ValueTask.CompletedTask;
@@ -45,7 +54,7 @@ internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpa
         {
             try
             {
-                await Task.Delay(interval, linked.Token);
+                await _firstOutput.WaitAsync(interval, linked.Token);
                 await SendOnceAsync();
             }
             catch (OperationCanceledException)
@@ -65,7 +74,11 @@ internal sealed class LogPump(ITaskRunExecutionGrain run, string device, TimeSpa
         await pump;
     }
 
-    public void Dispose() => _stop.Dispose();
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _firstOutput.Dispose();
+    }
 
     public async Task FlushAsync(Func<Func<Task<long>>, Task<long>> deliver)
     {

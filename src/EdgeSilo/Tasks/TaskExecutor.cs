@@ -111,6 +111,7 @@ public sealed partial class TaskExecutor(
     {
         var run = grains.GetGrain<ITaskRunExecutionGrain>(manifest.RunId);
         var slot = false;
+        var delivered = false;
         string? workDirectory = null;
         var staging = Path.Combine(Path.GetTempPath(), $"outpost-inputs-{Device}-{manifest.RunId}");
         try
@@ -132,7 +133,15 @@ public sealed partial class TaskExecutor(
             Interlocked.Increment(ref _running);
             var startedAt = time.GetUtcNow();
             string? error = null;
-            workDirectory = sandbox.CreateWorkDirectory(manifest.RunId);
+            // Named for the device too: edge silos sharing a machine (./run.sh --edges 2) share the work root, and one
+            // that died mid-run leaves its directory behind; a directory this device left in a crash is its own to remove.
+            var name = $"{Device}.{manifest.RunId}";
+            if (Path.Exists(Path.Combine(sandboxOptions.Value.WorkRoot, name)))
+            {
+                sandbox.DeleteWorkDirectory(Path.Combine(sandboxOptions.Value.WorkRoot, name));
+            }
+
+            workDirectory = sandbox.CreateWorkDirectory(name);
             try
             {
                 await PrepareAsync(run, manifest, workDirectory, staging, cancel.Token);
@@ -166,7 +175,7 @@ public sealed partial class TaskExecutor(
             {
                 var limits = manifest.Limits;
                 var request = new SandboxRequest(
-                    manifest.RunId, manifest.Argv, manifest.Environment, workDirectory,
+                    name, manifest.Argv, manifest.Environment, workDirectory,
                     new SandboxLimits(TimeSpan.FromSeconds(limits.WallSeconds), TimeSpan.FromSeconds(limits.CpuSeconds), limits.MemoryBytes,
                         limits.Processes, limits.OutputBytes, limits.FileSizeBytes, limits.OpenFiles));
                 var pump = log.RunAsync(cancel.Token);
@@ -195,11 +204,17 @@ public sealed partial class TaskExecutor(
             var json = JsonSerializer.Serialize(result, TaskSignatures.Json);
             var signed = new SignedTaskResult(json, key.Sign(TaskSignatures.ResultText(json)));
             var status = await DeliverAsync(() => run.CompleteAsync(Device, signed));
+            delivered = true;
             LogRunEnded(logger, manifest.RunId, result.End, result.ExitCode, status);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogRunFailed(logger, ex, manifest.RunId);
+            if (!delivered && slot)
+            {
+                // Whatever broke here, the control plane hears of it now rather than at the wall limit.
+                await ReportBrokenAsync(run, manifest, manifestSha256, ex);
+            }
         }
         finally
         {
@@ -217,6 +232,22 @@ public sealed partial class TaskExecutor(
 
             _runs.TryRemove(manifest.RunId, out _);
             cancel.Dispose();
+        }
+    }
+
+    private async Task ReportBrokenAsync(ITaskRunExecutionGrain run, TaskManifest manifest, string manifestSha256, Exception problem)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            var result = new TaskResult(manifest.RunId, Device, manifestSha256, TaskResult.StartFailed, null, now, now, null,
+                Convert.ToHexStringLower(SHA256.HashData([])), 0, [], $"the device failed running it: {problem.Message}");
+            var json = JsonSerializer.Serialize(result, TaskSignatures.Json);
+            await run.CompleteAsync(Device, new SignedTaskResult(json, key.Sign(TaskSignatures.ResultText(json))));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRunFailed(logger, ex, manifest.RunId);
         }
     }
 

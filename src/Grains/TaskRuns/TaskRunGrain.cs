@@ -277,6 +277,8 @@ public sealed partial class TaskRunGrain(
         if (state.State.DevicePublicKey is not { } deviceKey
             || !TaskSignatures.Verify(deviceKey, TaskSignatures.ResultText(result.ResultJson ?? string.Empty), result.Signature ?? []))
         {
+            // Whoever sent it, the run is over: stop whatever still runs on the device.
+            await TellDeviceToCancelAsync(device);
             await EndAsync(TaskRunStatus.Failed, $"device {device} returned a result whose signature does not verify with its registered key; the result was refused",
                 null, device, "task.result_refused", "result:bad_signature", AuditEvent.Denied);
             return state.State.Status;
@@ -300,6 +302,7 @@ public sealed partial class TaskRunGrain(
             : OutputMismatch(parsed);
         if (mismatch is not null)
         {
+            await TellDeviceToCancelAsync(device);
             await EndAsync(TaskRunStatus.Failed, $"device {device} returned a signed result that was refused: {mismatch}", null, device, "task.result_refused", "result:mismatch", AuditEvent.Denied);
             return state.State.Status;
         }
@@ -507,6 +510,7 @@ public sealed partial class TaskRunGrain(
             state.State.Manifest = null;
             state.State.Device = null;
             state.State.StartedAt = null;
+            _log = new ArrayBufferWriter<byte>();
             await TransitionAsync(TaskRunStatus.Queued, $"device {device} left the cluster while the task was {was}; retrying elsewhere (retry-safe)", null, "control-plane",
                 "task.retry", AuditEvent.Allowed, "monitor:device_lost", device);
             await DispatchAsync(null, "control-plane");

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Outpost.Gateway.Routing;
 using System.Net;
 using Outpost.Testing.Cluster;
 using Xunit;
@@ -35,6 +38,50 @@ public sealed class EdgeFaultTests(TaskFaultFixture fixture) : IClassFixture<Tas
         }
 
         Assert.False(Alive("sleep 613"), "the sandboxed process outlived its edge silo");
+    }
+
+    [Fact]
+    public async Task KillingTheEdgeSilo_OfARetrySafeRun_StartsItAgainOnAnotherDevice()
+    {
+        var cluster = fixture.Cluster;
+        await using var first = await cluster.StartEdgeSiloProcessAsync("dev-pi-7");
+        await using var second = await cluster.StartEdgeSiloProcessAsync("dev-pi-8");
+        using var agent = cluster.CreateHttpClient(cluster.IssueDevelopmentToken(OutpostCluster.DefaultTenant, ["code:execute", "tasks:read"], clientId: "retry-agent"));
+        var catalog = cluster.Gateway.Services.GetRequiredService<DeviceCatalog>();
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline;)
+        {
+            // Both must be candidates when the run is submitted: the gateway's copy of the directory refreshes each second.
+            if (catalog.Devices.Count(d => d.Online && d.Record.Registration.DeviceId is "dev-pi-7" or "dev-pi-8") == 2)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var (_, run) = await TaskClusterFixture.SubmitAsync(agent, new { kind = "unit-test", argv = new[] { "/bin/sh", "-c", "echo attempt; sleep 3; echo done" }, retry_safe = true });
+        var id = run.GetProperty("id").GetString()!;
+        var running = await TaskClusterFixture.WaitForAsync(agent, id, r => r.GetProperty("status").GetString() == "running");
+        var victim = running.GetProperty("device").GetString() == "dev-pi-7" ? first : second;
+        var survivor = victim == first ? "dev-pi-8" : "dev-pi-7";
+
+        await victim.KillAsync();
+
+        JsonElement done;
+        try
+        {
+            done = await TaskClusterFixture.WaitForAsync(agent, id, TaskClusterFixture.Ended, TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nsurvivor's output:\n{(victim == first ? second : first).Output}", ex);
+        }
+
+        Assert.True(done.GetProperty("status").GetString() == "succeeded", done.ToString());
+        Assert.Equal(survivor, done.GetProperty("device").GetString());
+        Assert.Equal(2, done.GetProperty("attempt").GetInt32());
+        Assert.True(done.GetProperty("result_verified").GetBoolean());
+        Assert.Contains("done", await agent.GetStringAsync($"/v1/tasks/{id}/logs"), StringComparison.Ordinal);
     }
 
     internal static bool Alive(string commandLine) =>
