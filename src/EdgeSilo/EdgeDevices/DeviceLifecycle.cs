@@ -29,6 +29,7 @@ internal sealed partial class DeviceLifecycle(
 
     private Task OnStartAsync(CancellationToken cancellationToken)
     {
+        executor.SweepLeftovers();
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }

@@ -86,6 +86,24 @@ public sealed partial class TaskExecutor(
         return true;
     }
 
+    /// <summary>
+    /// Removes the work directories this device left when it last died mid-run. At start nothing of this device runs, and
+    /// a run id never runs twice, so every one of them is debris.
+    /// </summary>
+    public void SweepLeftovers()
+    {
+        var root = sandboxOptions.Value.WorkRoot;
+        if (!IsAvailable || !Directory.Exists(root))
+        {
+            return;
+        }
+
+        foreach (var path in Directory.EnumerateDirectories(root, Device + ".*"))
+        {
+            TryDelete(() => sandbox.DeleteWorkDirectory(path));
+        }
+    }
+
     /// <summary>Tells the control plane, in the background, that a manifest was refused (it audits the refusal).</summary>
     public void ReportRefusal(string runId, string reason) =>
         _ = Task.Run(async () =>

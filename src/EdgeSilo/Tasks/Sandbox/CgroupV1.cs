@@ -19,7 +19,7 @@ internal sealed class CgroupV1 : SandboxCgroups
     private readonly Lock _lock = new();
     private int _active;
 
-    private CgroupV1(SandboxOptions options, List<Hierarchy> hierarchies) : base(options)
+    private CgroupV1(List<Hierarchy> hierarchies)
     {
         _hierarchies = hierarchies;
         Enforced = Enforcing.Where(c => hierarchies.Any(h => h.Controllers.Contains(c))).Select(c => $"sandbox:cgroup-v1:{c}").ToList();
@@ -65,7 +65,7 @@ internal sealed class CgroupV1 : SandboxCgroups
             }
         }
 
-        return usable.Any(h => h.Controllers.Overlaps(Enforcing)) ? new CgroupV1(options, usable) : null;
+        return usable.Any(h => h.Controllers.Overlaps(Enforcing)) ? new CgroupV1(usable) : null;
     }
 
     public override RunCgroup Create(string runId, SandboxLimits limits)

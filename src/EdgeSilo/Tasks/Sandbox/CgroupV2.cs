@@ -18,7 +18,7 @@ internal sealed class CgroupV2 : SandboxCgroups
     private readonly IReadOnlyList<string> _controllers;
     private readonly Lock _lock = new();
 
-    private CgroupV2(SandboxOptions options, string parent, IReadOnlyList<string> controllers) : base(options)
+    private CgroupV2(string parent, IReadOnlyList<string> controllers)
     {
         _parent = parent;
         _controllers = controllers;
@@ -45,7 +45,7 @@ internal sealed class CgroupV2 : SandboxCgroups
             Directory.CreateDirectory(parent);
             EnableControllers(parent, controllers, leaf: null, logger);
 
-            var cgroups = new CgroupV2(options, parent, controllers);
+            var cgroups = new CgroupV2(parent, controllers);
             var probe = cgroups.Create($"probe-{Environment.ProcessId}-{Guid.NewGuid():N}",
                 new SandboxLimits(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 64 << 20, 8, 0, 1, 16));
             RunCgroup.TryRemove(probe.Directories[0]);

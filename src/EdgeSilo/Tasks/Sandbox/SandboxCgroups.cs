@@ -7,10 +7,6 @@ namespace Outpost.EdgeSilo.Tasks.Sandbox;
 /// </summary>
 internal abstract class SandboxCgroups
 {
-    protected SandboxCgroups(SandboxOptions options) => Options = options;
-
-    protected SandboxOptions Options { get; }
-
     /// <summary>What the groups enforce, e.g. <c>sandbox:cgroup-v1:memory</c>.</summary>
     public abstract IReadOnlyList<string> Enforced { get; }
 

@@ -6,9 +6,11 @@ namespace Outpost.EdgeSilo.Tasks.Sandbox;
 /// <summary>
 /// The process chain of one run, every step an exec of the next in the same process, so that nothing the run starts can
 /// fork before the first step has put it in its cgroups:
-/// <c>sh -c JOIN sh STATUS PROCS... -- prlimit LIMITS -- setpriv --reuid U --regid G --clear-groups -- bwrap OPTIONS -- ARGV</c>.
-/// bwrap runs as the unprivileged uid (so host root inside the user namespace is the overflow uid, never root), and
-/// reports on fd 3 (opened by the first step on a root-only file) whether the command ran and how it exited.
+/// <c>sh -c JOIN sh STATUS PROCS... -- prlimit LIMITS -- setpriv --reuid U --regid G --clear-groups --no-new-privs
+/// --pdeathsig=KILL -- bwrap OPTIONS -- ARGV</c> (user argv only ever as separate arguments, never in a shell string).
+/// bwrap runs as the unprivileged uid, so that its user namespace maps the sandbox's uid to that host uid and host root
+/// to the overflow uid: host root's files stay root's. It reports on fd 3 (opened by the first step, as root, on a
+/// root-only file) whether the command ran and how it exited.
 /// </summary>
 internal static class SandboxCommand
 {
@@ -23,7 +25,11 @@ internal static class SandboxCommand
 
     // bwrap's monitor and the pid 1 it starts in the new pid namespace are tasks of the run too.
     private const int BwrapTasks = 2;
-    private const long OneGiB = 1L << 30;
+
+    // bwrap's monitor exits before its pid 1 is reaped, so each run leaves a zombie for the host's init, which counts
+    // against RLIMIT_NPROC until it is reaped (seen taking up to 2 s on a VM whose init reaps on a timer).
+    private const int UnreapedAllowance = 32;
+    private const long AddressSpaceHeadroom = 2L << 30;
 
     // $1 is the status file; then the cgroup.procs files up to "--"; then the rest of the chain. "$$" is this very
     // process, which then becomes prlimit, setpriv and bwrap by exec.
@@ -48,7 +54,7 @@ internal static class SandboxCommand
 
     /// <summary>RLIMIT_AS: see <see cref="SandboxLimits.AddressSpaceBytes"/>.</summary>
     public static long AddressSpace(SandboxLimits limits) =>
-        limits.AddressSpaceBytes ?? Math.Max(SaturatingMultiply(limits.MemoryBytes, 2), SaturatingAdd(limits.MemoryBytes, OneGiB));
+        limits.AddressSpaceBytes ?? Math.Max(SaturatingMultiply(limits.MemoryBytes, 2), SaturatingAdd(limits.MemoryBytes, AddressSpaceHeadroom));
 
     /// <summary>The start info of the whole chain for <paramref name="request"/>.</summary>
     public static ProcessStartInfo Build(SandboxRequest request, SandboxPlan plan, string statusFile, IReadOnlyList<string> procsFiles)
@@ -87,7 +93,7 @@ internal static class SandboxCommand
         args.Add("--core=0");
         if (plan.ProcessRlimitRuns is { } runs)
         {
-            args.Add($"--nproc={Format(PidsMax(limits) * runs)}");
+            args.Add($"--nproc={Format((PidsMax(limits) * runs) + UnreapedAllowance)}");
         }
 
         args.Add("--");
@@ -101,7 +107,7 @@ internal static class SandboxCommand
         }
 
         // No setuid or file-capability gain from here on; and bwrap dies with the silo (its own --die-with-parent then
-        // takes the command with it).
+        // takes the command with it). The kernel's "parent" is the forking thread: see ProcessSpawner.
         args.Add("--no-new-privs");
         args.Add("--pdeathsig=KILL");
         args.Add("--");

@@ -12,10 +12,11 @@ public sealed record SandboxLimits(
     TimeSpan Wall, TimeSpan Cpu, long MemoryBytes, int Processes, long OutputBytes, long FileSizeBytes, int OpenFiles)
 {
     /// <summary>
-    /// The address space per process (RLIMIT_AS). Null (the default) derives it from <see cref="MemoryBytes"/>:
-    /// the larger of twice the memory and the memory plus 1 GiB, because runtimes reserve far more address space than
-    /// they touch (glibc arenas, thread stacks, the .NET GC's reservations): an address-space cap equal to the memory
-    /// would break them, while the cgroup caps what is really used.
+    /// The address space per process (RLIMIT_AS). Null (the default) derives it from <see cref="MemoryBytes"/>: the
+    /// larger of twice the memory and the memory plus 2 GiB. Runtimes reserve far more address space than they touch
+    /// (glibc arenas, thread stacks, the JIT's and GC's reservations): with an address-space cap near the memory they
+    /// fail at start (measured: <c>dotnet --version</c> of .NET 10 needs about 2 GiB, whatever the memory), while the
+    /// memory cgroup caps what is really used. Without that cgroup this is the only memory cap, and a loose one.
     /// </summary>
     public long? AddressSpaceBytes { get; init; }
 }

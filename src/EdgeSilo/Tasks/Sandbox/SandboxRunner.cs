@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +14,7 @@ namespace Outpost.EdgeSilo.Tasks.Sandbox;
 public sealed partial class SandboxRunner : IDisposable
 {
     private const string StatusDirectoryName = ".status";
+    private const int SignalExitBase = 128;
     private const UnixFileMode WorkRootMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
     private const UnixFileMode PrivateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -23,8 +23,12 @@ public sealed partial class SandboxRunner : IDisposable
     private static readonly TimeSpan KillBound = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ExitBound = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PipeBound = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan InitGrace = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RemoveBound = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ProbeWall = TimeSpan.FromSeconds(30);
+
+    // What a timer can wait for.
+    private static readonly TimeSpan MaxWall = TimeSpan.FromMilliseconds(int.MaxValue - 1);
     private static readonly string[] ToolDirectories = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"];
     private static readonly string[] FixedVariables = ["HOME", "TMPDIR"];
 
@@ -147,6 +151,9 @@ public sealed partial class SandboxRunner : IDisposable
         }
     }
 
+    /// <summary>Releases the run slots; call it once no run is in progress (the host does, at shutdown).</summary>
+    public void Dispose() => _slots.Dispose();
+
     private async Task<SandboxResult> RunInSandboxAsync(
         SandboxRequest request, SandboxPlan plan, SandboxCgroups? cgroups, Func<ReadOnlyMemory<byte>, ValueTask> onOutput, CancellationToken cancellationToken)
     {
@@ -194,7 +201,7 @@ public sealed partial class SandboxRunner : IDisposable
         using var process = new Process { StartInfo = SandboxCommand.Build(request, plan, statusFile, cgroup?.ProcsFiles ?? []) };
         try
         {
-            process.Start();
+            await ProcessSpawner.StartAsync(process);
         }
         catch (Win32Exception ex)
         {
@@ -228,7 +235,7 @@ public sealed partial class SandboxRunner : IDisposable
         }
         finally
         {
-            await TearDownAsync(request.RunId, process, cgroup, pump, pumps);
+            await TearDownAsync(request.RunId, process, cgroup, pump, pumps, statusFile);
         }
 
         wall ??= clock.Elapsed;
@@ -249,12 +256,19 @@ public sealed partial class SandboxRunner : IDisposable
             end = SandboxEnd.OutputLimit;
         }
 
-        var commandExit = ReadExitCode(statusFile);
+        var commandExit = BwrapStatus.Read(statusFile).ExitCode;
+        var chainExit = process.HasExited ? process.ExitCode : -1;
+        if (end == SandboxEnd.Exited && commandExit is null && chainExit > SignalExitBase)
+        {
+            // Something outside killed bwrap before it could report (the OOM killer, an operator): report the signal.
+            commandExit = chainExit;
+        }
+
         if (end == SandboxEnd.Exited && commandExit is null)
         {
             // bwrap (or setpriv, prlimit, or joining the cgroups) failed before the command ran; its message is on stderr.
             var head = pump.Head;
-            var exitCode = process.HasExited ? process.ExitCode : -1;
+            var exitCode = chainExit;
             var detail = exitCode == SandboxCommand.JoinFailedExitCode ? "joining the run's cgroups failed" : $"exit code {exitCode}";
             LogRunNotStarted(_logger, request.RunId, detail, head);
             return new SandboxResult(SandboxEnd.StartFailed, null, wall.Value, cpu, pump.PassedBytes,
@@ -271,7 +285,7 @@ public sealed partial class SandboxRunner : IDisposable
     // The cgroup sweep goes first: it freezes the run, so a fork bomb stops growing while it is killed, whereas walking
     // the process tree of a bomb that still forks takes the better part of a second. The tree kill then gets anything
     // outside the cgroups (nothing, unless there are none: then the pid namespace dies with bwrap's pid 1).
-    private async Task TearDownAsync(string runId, Process process, RunCgroup? cgroup, OutputPump pump, Task pumps)
+    private async Task TearDownAsync(string runId, Process process, RunCgroup? cgroup, OutputPump pump, Task pumps, string statusFile)
     {
         var allDead = true;
         if (cgroup is not null && !await cgroup.KillAllAsync(KillBound))
@@ -303,6 +317,15 @@ public sealed partial class SandboxRunner : IDisposable
             LogProcessesLeft(_logger, runId, [process.Id]);
         }
 
+        // Without cgroups, nothing above waited for the sandbox's pid 1 to finish killing and reaping the namespace's
+        // last processes (bwrap's monitor does not): until it has, they still count against RLIMIT_NPROC.
+        var status = BwrapStatus.Read(statusFile);
+        if (!await WaitForSandboxInitAsync(status))
+        {
+            allDead = false;
+            LogProcessesLeft(_logger, runId, [status.ChildPid ?? 0]);
+        }
+
         if (allDead)
         {
             await pumps;
@@ -318,6 +341,27 @@ public sealed partial class SandboxRunner : IDisposable
             // A survivor holds a pipe: stop passing output on, and leave the readers to end with it.
             pump.Abandon();
         }
+    }
+
+    private static async Task<bool> WaitForSandboxInitAsync(BwrapStatus status)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (status.SandboxInitAlive())
+        {
+            if (Stopwatch.GetElapsedTime(started) > KillBound)
+            {
+                return false;
+            }
+
+            if (Stopwatch.GetElapsedTime(started) > InitGrace && status.ChildPid is { } pid)
+            {
+                NativeMethods.Kill(pid);
+            }
+
+            await Task.Delay(1);
+        }
+
+        return true;
     }
 
     private (SandboxCapabilities, SandboxPlan?, SandboxCgroups?) Probe()
@@ -408,9 +452,6 @@ public sealed partial class SandboxRunner : IDisposable
         return (new SandboxCapabilities(true, null, enforced), plan, cgroups);
     }
 
-    /// <summary>Releases the run slots; call it once no run is in progress (the host does, at shutdown).</summary>
-    public void Dispose() => _slots.Dispose();
-
     private SandboxResult ProbeRun(SandboxPlan plan, SandboxCgroups? cgroups)
     {
         var runId = $"probe-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -464,10 +505,10 @@ public sealed partial class SandboxRunner : IDisposable
         }
 
         var limits = request.Limits;
-        if (limits is null || limits.Wall <= TimeSpan.Zero || limits.Cpu <= TimeSpan.Zero || limits.MemoryBytes <= 0 || limits.Processes < 1
+        if (limits is null || limits.Wall <= TimeSpan.Zero || limits.Wall > MaxWall || limits.Cpu <= TimeSpan.Zero || limits.MemoryBytes <= 0 || limits.Processes < 1
             || limits.OutputBytes < 0 || limits.FileSizeBytes < 0 || limits.OpenFiles < 1 || limits.AddressSpaceBytes is <= 0)
         {
-            return "the limits must be positive (output and file size may be 0).";
+            return $"the limits must be positive (output and file size may be 0), the wall limit at most {MaxWall.TotalDays:F0} days.";
         }
 
         return null;
@@ -521,40 +562,6 @@ public sealed partial class SandboxRunner : IDisposable
 
     private static string? FindTool(string name) =>
         ToolDirectories.Select(directory => Path.Combine(directory, name)).FirstOrDefault(File.Exists);
-
-    // bwrap writes JSON documents to the status fd: {"child-pid": N, ...} once it has cloned the sandbox, then
-    // {"exit-code": N} only if the command ran and exited (128 + signal when a signal killed it).
-    private static int? ReadExitCode(string statusFile)
-    {
-        byte[] json;
-        try
-        {
-            json = File.ReadAllBytes(statusFile);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowMultipleValues = true });
-        try
-        {
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("exit-code") && reader.Read()
-                    && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var code))
-                {
-                    return code;
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // A document cut short (bwrap killed while writing): whatever came before it was read.
-        }
-
-        return null;
-    }
 
     private static void TryDelete(string file)
     {
