@@ -44,6 +44,8 @@ public sealed class AuthorizationMatrixTests(SecuredClusterFixture fixture)
         string Route, HttpMethod Method, string Path, string? Body, string Scope, string Tenant = OutpostCluster.DefaultTenant,
         HttpStatusCode? Allowed = null, bool AnthropicErrors = false);
 
+    private const string NoRun = "run_00000000000000000000000000000000";
+
     private static readonly Dictionary<string, Endpoint> Endpoints = new()
     {
         ["embeddings"] = new("POST /v1/embeddings", HttpMethod.Post, "/v1/embeddings", """{"model":"all-MiniLM-L6-v2","input":"matrix"}""", Scopes.EmbedCreate),
@@ -81,6 +83,16 @@ public sealed class AuthorizationMatrixTests(SecuredClusterFixture fixture)
         ["admin-audit-prune"] = new("POST /v1/admin/tenants/{tenant}/audit/prune", HttpMethod.Post, "/v1/admin/tenants/tenant-a/audit/prune", null, Scopes.Admin, SystemTenant),
         ["admin-audit-verify"] = new("GET /v1/admin/tenants/{tenant}/audit/verify", HttpMethod.Get, "/v1/admin/tenants/tenant-a/audit/verify", null, Scopes.Admin, SystemTenant),
         ["admin-audit-key-rotate"] = new("POST /v1/admin/audit/keys/rotate", HttpMethod.Post, "/v1/admin/audit/keys/rotate", null, Scopes.Admin, SystemTenant),
+        ["tasks-submit"] = new("POST /v1/tasks", HttpMethod.Post, "/v1/tasks", """{"kind":"unit-test","argv":["true"]}""", Scopes.CodeExecute),
+        ["tasks"] = new("GET /v1/tasks", HttpMethod.Get, "/v1/tasks", null, Scopes.TasksRead),
+        ["task"] = new("GET /v1/tasks/{id}", HttpMethod.Get, "/v1/tasks/" + NoRun, null, Scopes.TasksRead, Allowed: HttpStatusCode.NotFound),
+        ["task-logs"] = new("GET /v1/tasks/{id}/logs", HttpMethod.Get, $"/v1/tasks/{NoRun}/logs", null, Scopes.TasksRead, Allowed: HttpStatusCode.NotFound),
+        ["task-attestation"] = new("GET /v1/tasks/{id}/attestation", HttpMethod.Get, $"/v1/tasks/{NoRun}/attestation", null, Scopes.TasksRead, Allowed: HttpStatusCode.NotFound),
+        ["task-cancel"] = new("POST /v1/tasks/{id}/cancel", HttpMethod.Post, $"/v1/tasks/{NoRun}/cancel", null, Scopes.CodeExecute, Allowed: HttpStatusCode.NotFound),
+        ["artifact-upload"] = new("PUT /v1/artifacts", HttpMethod.Put, "/v1/artifacts", """{"matrix":"{unique}"}""", Scopes.CodeExecute),
+        ["artifact"] = new("GET /v1/artifacts/{digest}", HttpMethod.Get, "/v1/artifacts/sha256:" + NoRun[4..] + NoRun[4..], null, Scopes.TasksRead, Allowed: HttpStatusCode.NotFound),
+        ["approvals"] = new("GET /v1/approvals", HttpMethod.Get, "/v1/approvals", null, Scopes.ApprovalsDecide),
+        ["approval-decide"] = new("POST /v1/approvals/{id}", HttpMethod.Post, "/v1/approvals/" + NoRun, """{"decision":"approve"}""", Scopes.ApprovalsDecide, Allowed: HttpStatusCode.NotFound),
         ["admin-audit-events"] = new("GET /v1/admin/tenants/{tenant}/audit/events", HttpMethod.Get, "/v1/admin/tenants/_unauthenticated/audit/events?limit=5", null, Scopes.Admin, SystemTenant),
     };
 
