@@ -32,7 +32,7 @@ public sealed class DeviceKey : IDisposable
             var mode = File.GetUnixFileMode(Path);
             if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
             {
-                throw new InvalidOperationException($"{TaskExecutionOptions.Section}:KeyFile '{Path}' is readable by other users (mode {Convert.ToString((int)mode, 8)}): chmod 600 it, or delete it to create a new key (the control plane must then forget the old one).");
+                throw new Outpost.ServiceDefaults.Configuration.StartupConfigurationException($"{TaskExecutionOptions.Section}:KeyFile '{Path}' is readable by other users (mode {Convert.ToString((int)mode, 8)}): chmod 600 it, or delete it to create a new key (the control plane must then forget the old one).");
             }
 
             _key.ImportFromPem(File.ReadAllText(Path));

@@ -178,7 +178,11 @@ public sealed partial class TaskExecutor(
             {
                 try
                 {
-                    await DeliverAsync(() => run.ReportStartedAsync(Device, startedAt, manifestSha256).ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }, TaskScheduler.Default));
+                    await DeliverAsync(async () =>
+                    {
+                        await run.ReportStartedAsync(Device, startedAt, manifestSha256);
+                        return true;
+                    });
                 }
                 catch (TaskRunStateException)
                 {

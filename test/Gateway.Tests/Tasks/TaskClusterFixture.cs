@@ -19,6 +19,9 @@ public sealed class TaskClusterFixture : OutpostClusterFixture
     public const string DeviceId = "dev-pi-1";
     public const string Tenant = OutpostCluster.DefaultTenant;
 
+    /// <summary>The gateway's artifact size limit here: 6 MiB, so that a test can go past it cheaply.</summary>
+    public const long MaxArtifactBytes = 6L * 1024 * 1024;
+
     public const string Policy = """
         defaults: { wall_seconds: 60, cpu_seconds: 60, memory_mb: 512, processes: 64, output_kb: 1024, file_size_mb: 16, open_files: 256 }
         maximums: { wall_seconds: 600, cpu_seconds: 600, memory_mb: 2048, processes: 256, output_kb: 65536, file_size_mb: 256, open_files: 1024 }
@@ -46,7 +49,11 @@ public sealed class TaskClusterFixture : OutpostClusterFixture
         : base(new ClusterScenario
         {
             EdgeDevices = [DeviceId],
-            GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit) { ["Tasks:PolicyFile"] = PolicyFile },
+            GatewayConfiguration = new Dictionary<string, string?>(ClusterScenario.NoRateLimit)
+            {
+                ["Tasks:PolicyFile"] = PolicyFile,
+                ["Artifacts:MaxArtifactBytes"] = MaxArtifactBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
             ControlConfiguration = new Dictionary<string, string?>
             {
                 ["Tasks:MonitorInterval"] = "00:00:00.200",

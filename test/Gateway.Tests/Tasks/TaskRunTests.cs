@@ -180,6 +180,44 @@ public sealed class TaskRunTests(TaskClusterFixture fixture)
         Assert.Contains(mine.GetProperty("data").EnumerateArray(), r => r.GetProperty("id").GetString() == id);
     }
 
+    [Fact]
+    public async Task ListTasks_ByStatus_ListsOnlyThatStatus_AndAnUnknownStatusIs400()
+    {
+        using var agent = fixture.Agent("list-agent");
+        var (_, run) = await TaskClusterFixture.SubmitAsync(agent, new { kind = "unit-test", argv = new[] { "sleep", "0" } });
+        var id = run.GetProperty("id").GetString()!;
+        await TaskClusterFixture.WaitForAsync(agent, id, TaskClusterFixture.Ended);
+
+        var succeeded = await agent.GetFromJsonAsync<JsonElement>("/v1/tasks?status=succeeded&limit=200");
+        Assert.Contains(succeeded.GetProperty("data").EnumerateArray(), r => r.GetProperty("id").GetString() == id);
+        Assert.All(succeeded.GetProperty("data").EnumerateArray(), r => Assert.Equal("succeeded", r.GetProperty("status").GetString()));
+        var waiting = await agent.GetFromJsonAsync<JsonElement>("/v1/tasks?status=awaiting_approval&limit=200");
+        Assert.DoesNotContain(waiting.GetProperty("data").EnumerateArray(), r => r.GetProperty("id").GetString() == id);
+
+        using var bogus = await agent.GetAsync(new Uri("/v1/tasks?status=finished", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, bogus.StatusCode);
+        Assert.Contains("awaiting_approval", (await bogus.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logs_ReconnectingWithLastEventId_ContinuesWhereItWas()
+    {
+        using var agent = fixture.Agent("resume-agent");
+        var (_, run) = await TaskClusterFixture.SubmitAsync(agent, new { kind = "unit-test", argv = new[] { "/bin/sh", "-c", "echo one; echo two; echo three" } });
+        var id = run.GetProperty("id").GetString()!;
+        await TaskClusterFixture.WaitForAsync(agent, id, TaskClusterFixture.Ended);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/tasks/{id}/logs");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.Add("Last-Event-ID", "4");
+        using var response = await agent.SendAsync(request);
+        var events = await response.Content.ReadAsStringAsync();
+        Assert.Contains("data: two", events, StringComparison.Ordinal);
+        Assert.DoesNotContain("data: one", events, StringComparison.Ordinal);
+        Assert.Contains("event: end", events, StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"succeeded\"", events, StringComparison.Ordinal);
+    }
+
     private static bool SleepersAlive() =>
         Directory.EnumerateDirectories("/proc").Any(dir =>
         {
