@@ -142,9 +142,11 @@ public sealed class EdgeDeviceGrain(
                 state.State.AcceptedRuns.Remove(expired);
             }
 
-            if (state.State.AcceptedRuns.ContainsKey(verified.RunId))
+            // A signed manifest runs once: its run id and attempt are both under the signature, so a replay is refused,
+            // while the control plane may send a new attempt when it could not tell whether its first dispatch arrived.
+            if (state.State.AcceptedRuns.ContainsKey(ReplayKey(verified)))
             {
-                refusal = $"run '{verified.RunId}' was already accepted by this device; a run id runs once";
+                refusal = $"run '{verified.RunId}' (attempt {verified.Attempt}) was already accepted by this device; a manifest runs once";
                 verified = null;
             }
         }
@@ -158,7 +160,7 @@ public sealed class EdgeDeviceGrain(
             throw new TaskRefusedException(refusal!);
         }
 
-        state.State.AcceptedRuns[verified.RunId] = verified.ExpiresAt;
+        state.State.AcceptedRuns[ReplayKey(verified)] = verified.ExpiresAt;
         await state.WriteStateAsync();
         executor.Enqueue(verified, TaskSignatures.Sha256Hex(manifest.ManifestJson));
     }
@@ -168,6 +170,8 @@ public sealed class EdgeDeviceGrain(
         executor.Cancel(runId);
         return Task.CompletedTask;
     }
+
+    private static string ReplayKey(TaskManifest manifest) => $"{manifest.RunId}#{manifest.Attempt}";
 
     private static string ClaimedRunId(string? manifestJson)
     {

@@ -131,7 +131,7 @@ public sealed partial class TaskExecutor(
         var slot = false;
         var delivered = false;
         string? workDirectory = null;
-        var staging = Path.Combine(Path.GetTempPath(), $"outpost-inputs-{Device}-{manifest.RunId}");
+        string? staging = null;
         try
         {
             try
@@ -162,6 +162,8 @@ public sealed partial class TaskExecutor(
             workDirectory = sandbox.CreateWorkDirectory(name);
             try
             {
+                // A fresh private directory (0700, a new random name): nothing another local user made can be in the way.
+                staging = Directory.CreateTempSubdirectory($"outpost-inputs-{Device}-").FullName;
                 await PrepareAsync(run, manifest, workDirectory, staging, cancel.Token);
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or FileNotFoundException)
@@ -245,7 +247,10 @@ public sealed partial class TaskExecutor(
                 TryDelete(() => sandbox.DeleteWorkDirectory(workDirectory));
             }
 
-            TryDelete(() => Directory.Delete(staging, recursive: true));
+            if (staging is not null)
+            {
+                TryDelete(() => Directory.Delete(staging, recursive: true));
+            }
             if (slot)
             {
                 Interlocked.Decrement(ref _running);
@@ -280,7 +285,6 @@ public sealed partial class TaskExecutor(
             throw new PlatformNotSupportedException("Task execution needs Linux (bubblewrap, cgroups).");
         }
 
-        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         for (var i = 0; i < manifest.Inputs.Count; i++)
         {
             var input = manifest.Inputs[i];
@@ -336,28 +340,42 @@ public sealed partial class TaskExecutor(
                 continue;
             }
 
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            // The digest first, then the bytes from wherever the grain says it is: a grain that lost what it had (its
+            // silo died) answers a lower offset, and the upload goes on from there.
+            string digest;
+            await using (var hashing = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read))
+            {
+                digest = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(hashing));
+            }
+
             await using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read);
             var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
             try
             {
                 long offset = 0;
-                int read;
-                while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkBytes))) > 0)
+                var length = stream.Length;
+                var rewinds = 0;
+                while (offset < length)
                 {
-                    var chunk = buffer.AsSpan(0, read).ToArray();
-                    hash.AppendData(chunk);
-                    var at = offset;
-                    var next = await DeliverAsync(() => run.WriteOutputAsync(Device, index, at, chunk));
-                    if (next != offset + read)
+                    stream.Position = offset;
+                    var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, (int)Math.Min(ChunkBytes, length - offset)), 1, throwOnEndOfStream: false);
+                    if (read == 0)
                     {
-                        throw new IOException($"The control plane lost output '{relative}' at {next} bytes while it was being sent.");
+                        break;
                     }
 
-                    offset = next;
+                    var chunk = buffer.AsSpan(0, read).ToArray();
+                    var at = offset;
+                    var next = await DeliverAsync(() => run.WriteOutputAsync(Device, index, at, chunk));
+                    if (next != offset + read && ++rewinds > 3)
+                    {
+                        throw new IOException($"The control plane kept losing output '{relative}' while it was being sent.");
+                    }
+
+                    offset = Math.Clamp(next, 0, length);
                 }
 
-                outputs.Add(new TaskOutput(relative, "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()), offset));
+                outputs.Add(new TaskOutput(relative, digest, length));
             }
             finally
             {

@@ -171,6 +171,28 @@ public static class TaskWorkspace
             return null;
         }
 
+        // A FIFO (or socket) the task left under an output's name would block the root reader forever.
+        if (!IsRegularFile(info.FullName))
+        {
+            problem = $"output '{relative}' is not a regular file";
+            return null;
+        }
+
         return info;
+    }
+
+    /// <summary>Whether <paramref name="path"/> itself (not what a link names) is a regular file, as stat(1) sees it.</summary>
+    private static bool IsRegularFile(string path)
+    {
+        var start = new ProcessStartInfo("stat") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "--printf=%F", "--", path })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("stat did not start.");
+        var type = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 && type is "regular file" or "regular empty file";
     }
 }

@@ -112,6 +112,12 @@ public sealed class PostgresArtifactStore(NpgsqlDataSource dataSource, IOptions<
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            await using (var lockTenant = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('outpost_artifacts:' || @t))", connection, transaction))
+            {
+                lockTenant.Parameters.AddWithValue("t", tenant);
+                await lockTenant.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             if (await FindAsync(tenant, digest, cancellationToken) is null)
             {
                 var used = await TenantBytesAsync(connection, transaction, tenant, cancellationToken);

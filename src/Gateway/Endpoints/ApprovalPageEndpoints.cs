@@ -129,7 +129,7 @@ public static class ApprovalPageEndpoints
         try
         {
             await ApprovalsEndpoints.RecordDecisionAsync(cluster, runId,
-                new TaskDecision(decision == "approve", admin.Username, admin.Tenant, AsTenantAdmin: true, reason.Length > 1000 ? reason[..1000] : reason,
+                new TaskDecision(decision == "approve", OAuthEndpoints.DeviceSubject(admin.Tenant, admin.Username), admin.Tenant, AsTenantAdmin: true, reason.Length > 1000 ? reason[..1000] : reason,
                     AuditFeature.Of(context)?.RequestId ?? string.Empty), context);
         }
         catch (ProblemException ex)
@@ -156,7 +156,8 @@ public static class ApprovalPageEndpoints
         }
 
         var tokens = antiforgery.GetAndStoreTokens(context);
-        return Page(context, status, ApprovalPageHtml.Pending(tokens.FormFieldName, tokens.RequestToken ?? string.Empty, tenant, username, runs,
+        // The admin decides as the subject its own tokens carry (tenant:username), so its own runs are recognised as such.
+        return Page(context, status, ApprovalPageHtml.Pending(tokens.FormFieldName, tokens.RequestToken ?? string.Empty, tenant, username, OAuthEndpoints.DeviceSubject(tenant, username), runs,
             string.IsNullOrEmpty(notice) ? null : notice, error));
     }
 
@@ -184,7 +185,8 @@ public static class ApprovalPageEndpoints
         }
     }
 
-    private static void Actor(HttpContext context, string tenant, string username) => context.Features.Set(new OAuthActor(tenant, PageClient, username));
+    private static void Actor(HttpContext context, string tenant, string username) =>
+        context.Features.Set(new OAuthActor(tenant, PageClient, OAuthEndpoints.DeviceSubject(tenant, username)));
 
     private static ContentHttpResult Page(HttpContext context, int status, string html)
     {

@@ -29,7 +29,7 @@ public static class ApprovalPageHtml
     }
 
     public static string Pending(
-        string antiforgeryField, string antiforgeryToken, string tenant, string username, IReadOnlyList<TaskRunSnapshot> runs, string? notice, string? error)
+        string antiforgeryField, string antiforgeryToken, string tenant, string username, string subject, IReadOnlyList<TaskRunSnapshot> runs, string? notice, string? error)
     {
         var html = Begin("Tasks waiting for approval");
         html.Append("<p>Signed in as <b>").Append(Encode(username)).Append("</b>, tenant admin of <b>").Append(Encode(tenant)).Append("</b>.</p>\n");
@@ -50,7 +50,7 @@ public static class ApprovalPageHtml
         foreach (var run in runs)
         {
             var spec = run.Spec!;
-            var own = string.Equals(spec.RequestedBy, username, StringComparison.Ordinal);
+            var own = string.Equals(spec.RequestedBy, subject, StringComparison.Ordinal);
             html.Append("<section class=\"run\" id=\"").Append(Encode(run.RunId)).Append("\">\n<h2>").Append(Encode(spec.Kind)).Append(" <small>")
                 .Append(Encode(run.RunId)).Append("</small></h2>\n<dl>")
                 .Append("<dt>Command</dt><dd><code>").Append(Encode(string.Join(' ', spec.Argv.Select(Quote)))).Append("</code></dd>")

@@ -338,11 +338,13 @@ public sealed partial class TaskRunGrain(
     public async Task ReportRefusedAsync(string device, string reason)
     {
         ArgumentException.ThrowIfNullOrEmpty(device);
-        if (state.State.Spec is null)
+        reason = reason is { Length: > 500 } ? reason[..500] + "..." : reason ?? string.Empty;
+        if (state.State.Spec is null || !string.Equals(state.State.Device, device, StringComparison.Ordinal))
         {
+            // Only the run's own device speaks in the run's tenant's log; anyone else's claim goes to the system log.
             await AppendAuditAsync(SystemTenant, new AuditEvent(
                 time.GetUtcNow(), device, "task.manifest_refused", AuditEvent.Denied, $"edge:{device}", NewRequestId(),
-                Rule: "device:refused", Reason: $"run {RunId} (no such run): device {device} refused a manifest: {reason}", Device: device));
+                Rule: "device:refused", Reason: $"run {RunId} ({(state.State.Spec is null ? "no such run" : "not dispatched to this device")}): device {device} refused a manifest: {reason}", Device: device));
             return;
         }
 

@@ -26,6 +26,11 @@ public sealed class ManifestRefusalTests(ManifestRefusalFixture fixture) : IClas
         var replay = await Assert.ThrowsAsync<TaskRefusedException>(() => Device.StartTaskAsync(manifest));
         Assert.Contains("already accepted", replay.Message, StringComparison.Ordinal);
         await AssertRefusalAuditedAsync(runId, "already accepted");
+
+        // A replay with the attempt changed is no longer the signed manifest.
+        var bumped = manifest with { ManifestJson = manifest.ManifestJson.Replace("\"attempt\":1", "\"attempt\":2", StringComparison.Ordinal) };
+        Assert.NotEqual(manifest.ManifestJson, bumped.ManifestJson);
+        Assert.Contains("altered", (await Assert.ThrowsAsync<TaskRefusedException>(() => Device.StartTaskAsync(bumped))).Message, StringComparison.Ordinal);
     }
 
     [Fact]

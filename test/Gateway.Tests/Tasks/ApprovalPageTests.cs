@@ -59,10 +59,10 @@ public sealed partial class ApprovalPageTests(TaskClusterFixture fixture)
 
         var approved = await TaskClusterFixture.WaitForAsync(agent, approveId, TaskClusterFixture.Ended);
         Assert.Equal("succeeded", approved.GetProperty("status").GetString());
-        Assert.Equal(admin, approved.GetProperty("approval").GetProperty("decided_by").GetString());
+        Assert.Equal($"{TaskClusterFixture.Tenant}:{admin}", approved.GetProperty("approval").GetProperty("decided_by").GetString());
         var events = await fixture.Cluster.Client.GetGrain<Outpost.Grains.AuditLogs.IAuditLogGrain>(TaskClusterFixture.Tenant).ReadAsync(0, 100_000);
-        Assert.Contains(events, e => e.Event.Action == "task.queued" && e.Event.Subject == admin && e.Event.Reason.Contains("checked in the browser", StringComparison.Ordinal));
-        Assert.Contains(events, e => e.Event.Action == "task.rejected" && e.Event.Subject == admin && e.Event.Reason.Contains(rejectId, StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Event.Action == "task.queued" && e.Event.Subject == $"{TaskClusterFixture.Tenant}:{admin}" && e.Event.Reason.Contains("checked in the browser", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Event.Action == "task.rejected" && e.Event.Subject == $"{TaskClusterFixture.Tenant}:{admin}" && e.Event.Reason.Contains(rejectId, StringComparison.Ordinal));
         var rejected = await agent.GetFromJsonAsync<JsonElement>($"/v1/tasks/{rejectId}");
         Assert.Equal("rejected", rejected.GetProperty("status").GetString());
     }
@@ -71,7 +71,8 @@ public sealed partial class ApprovalPageTests(TaskClusterFixture fixture)
     public async Task TenantAdmin_OwnRun_IsShownWithoutADecisionForm()
     {
         var admin = await CreateAdminAsync();
-        using var own = fixture.Cluster.CreateHttpClient(fixture.Cluster.IssueDevelopmentToken(TaskClusterFixture.Tenant, ["code:execute", "tasks:read"], clientId: admin));
+        // The admin's own agent: a device-flow token's subject is tenant:username.
+        using var own = fixture.Cluster.CreateHttpClient(fixture.Cluster.IssueDevelopmentToken(TaskClusterFixture.Tenant, ["code:execute", "tasks:read"], clientId: $"{TaskClusterFixture.Tenant}:{admin}"));
         var (_, run) = await TaskClusterFixture.SubmitAsync(own, new { kind = "build", argv = new[] { "true" } });
         var id = run.GetProperty("id").GetString()!;
 

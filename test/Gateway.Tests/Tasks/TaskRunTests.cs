@@ -218,6 +218,22 @@ public sealed class TaskRunTests(TaskClusterFixture fixture)
         Assert.Contains("\"status\":\"succeeded\"", events, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Output_ThatIsAFifoOrALink_IsNotReturnedAndDoesNotHangTheDevice()
+    {
+        using var agent = fixture.Agent("fifo-agent");
+        var (_, run) = await TaskClusterFixture.SubmitAsync(agent, new
+        {
+            kind = "unit-test",
+            argv = new[] { "/bin/sh", "-c", "mkfifo report.xml && ln -s /etc/hostname link.txt && echo ok > real.txt" },
+            outputs = new[] { "report.xml", "link.txt", "real.txt" },
+        });
+        var done = await TaskClusterFixture.WaitForAsync(agent, run.GetProperty("id").GetString()!, TaskClusterFixture.Ended);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        var output = Assert.Single(done.GetProperty("outputs").EnumerateArray());
+        Assert.Equal("real.txt", output.GetProperty("path").GetString());
+    }
+
     private static bool SleepersAlive() =>
         Directory.EnumerateDirectories("/proc").Any(dir =>
         {

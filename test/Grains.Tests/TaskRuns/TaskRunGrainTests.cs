@@ -157,4 +157,19 @@ public sealed class TaskRunGrainTests(OutpostClusterFixture fixture)
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => execution.AppendLogAsync("dev-pi-1", 0, [1, 2, 3]));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => execution.CompleteAsync("dev-pi-1", new SignedTaskResult("{}", [])));
     }
+
+    [Fact]
+    public async Task ReportRefused_ByADeviceTheRunWasNotDispatchedTo_GoesToTheSystemLogNotTheTenants()
+    {
+        await Run("run-foreign-refusal").CreateAsync(Gated, "req");
+        var marker = "refusal-" + Guid.NewGuid().ToString("N");
+
+        await fixture.Cluster.Client.GetGrain<ITaskRunExecutionGrain>("run-foreign-refusal").ReportRefusedAsync("dev-pi-9", marker);
+
+        var tenant = await fixture.Cluster.Client.GetGrain<IAuditLogGrain>(Tenant).ReadAsync(0, 10_000);
+        Assert.DoesNotContain(tenant, e => e.Event.Reason.Contains(marker, StringComparison.Ordinal));
+        var system = await fixture.Cluster.Client.GetGrain<IAuditLogGrain>(TaskRunGrain.SystemTenant).ReadAsync(0, 100_000);
+        Assert.Contains(system, e => e.Event.Action == "task.manifest_refused" && e.Event.Reason.Contains(marker, StringComparison.Ordinal)
+            && e.Event.Reason.Contains("not dispatched to this device", StringComparison.Ordinal));
+    }
 }
