@@ -312,7 +312,7 @@ public sealed partial class TaskExecutor(
             TaskWorkspace.Place(workDirectory, input, file, options.Value.MaxUnpackedBytes, options.Value.MaxUnpackedFiles);
         }
 
-        await TaskWorkspace.GiveToAsync(workDirectory, sandboxOptions.Value.UserId, sandboxOptions.Value.GroupId, cancellationToken);
+        TaskWorkspace.GiveTo(workDirectory, sandboxOptions.Value.UserId, sandboxOptions.Value.GroupId);
     }
 
     private async Task<(IReadOnlyList<TaskOutput> Outputs, string? Problem)> ReturnOutputsAsync(

@@ -116,20 +116,15 @@ public static class TaskWorkspace
         }
     }
 
-    /// <summary>Makes the work directory and everything in it the sandbox user's.</summary>
-    public static async Task GiveToAsync(string workDirectory, int userId, int groupId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the work directory and everything in it the sandbox user's (without following links; unpacking made none).
+    /// </summary>
+    public static void GiveTo(string workDirectory, int userId, int groupId)
     {
-        var start = new ProcessStartInfo("chown") { RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-R");
-        start.ArgumentList.Add("--no-dereference");
-        start.ArgumentList.Add($"{userId}:{groupId}");
-        start.ArgumentList.Add(workDirectory);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("chown did not start.");
-        var error = await process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
+        Sandbox.NativeMethods.ChangeOwner(workDirectory, userId, groupId);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(workDirectory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
-            throw new IOException($"chown of the work directory failed: {error.Trim()}");
+            Sandbox.NativeMethods.ChangeOwner(entry, userId, groupId);
         }
     }
 

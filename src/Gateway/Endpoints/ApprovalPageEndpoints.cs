@@ -119,8 +119,7 @@ public static class ApprovalPageEndpoints
             return await PendingPageAsync(context, antiforgery, index, cluster, admin.Tenant, admin.Username, null, "Choose Approve or Reject.", StatusCodes.Status400BadRequest, cancellationToken);
         }
 
-        var run = runId.StartsWith("run_", StringComparison.Ordinal) && runId.Length <= 64 ? await cluster.GetGrain<ITaskRunGrain>(runId).GetAsync() : null;
-        if (run?.Spec?.Tenant != admin.Tenant)
+        if (await TasksEndpoints.FindRunAsync(cluster, runId, admin.Tenant) is null)
         {
             return await PendingPageAsync(context, antiforgery, index, cluster, admin.Tenant, admin.Username, null, $"No run '{runId}' waits in this tenant.", StatusCodes.Status404NotFound, cancellationToken);
         }

@@ -176,15 +176,17 @@ public static class TasksEndpoints
     }
 
     /// <summary>The caller's tenant's run, or 404 for a run that does not exist or belongs to another tenant.</summary>
-    public static async Task<TaskRunSnapshot> OwnRunAsync(IClusterClient cluster, string id, ClaimsPrincipal user)
+    public static async Task<TaskRunSnapshot> OwnRunAsync(IClusterClient cluster, string id, ClaimsPrincipal user) =>
+        await FindRunAsync(cluster, id, CallerContext.From(user).Tenant)
+            ?? throw new ProblemException(StatusCodes.Status404NotFound, "task-not-found", "Task not found", $"No task run '{id}' exists in this tenant.");
+
+    /// <summary><paramref name="tenant"/>'s run <paramref name="id"/>, or null when there is none (or it is another tenant's).</summary>
+    public static async Task<TaskRunSnapshot?> FindRunAsync(IClusterClient cluster, string id, string tenant)
     {
-        var caller = CallerContext.From(user);
         var run = id.StartsWith("run_", StringComparison.Ordinal) && id.Length <= 64
             ? await cluster.GetGrain<ITaskRunGrain>(id).GetAsync()
             : null;
-        return run is { Status: not TaskRunStatus.None, Spec: { } spec } && spec.Tenant == caller.Tenant
-            ? run
-            : throw new ProblemException(StatusCodes.Status404NotFound, "task-not-found", "Task not found", $"No task run '{id}' exists in this tenant.");
+        return run is { Status: not TaskRunStatus.None, Spec: { } spec } && spec.Tenant == tenant ? run : null;
     }
 
     private static string DecodeChunk(Decoder decoder, byte[] data)

@@ -63,14 +63,13 @@ public sealed class ManifestRefusalTests(ManifestRefusalFixture fixture) : IClas
         Assert.Contains("not a published task-signing key", refusal.Message, StringComparison.Ordinal);
         await AssertRefusalAuditedAsync(runId, "not a published task-signing key");
 
-        // A real key id with a rogue signature is no better.
+        // A real key id with a rogue signature is no better (signing once makes sure the cluster has a key).
+        await SignAsync(Manifest(NewRunId(), ManifestRefusalFixture.DeviceId));
         var keys = await fixture.Cluster.Client.GetGrain<ITaskKeyRingGrain>(ITaskKeyRingGrain.Key).ListAsync();
-        if (keys.Count > 0)
-        {
-            var borrowed = forged with { Endorsement = endorsement with { KeyId = keys[0].KeyId } };
-            var second = await Assert.ThrowsAsync<TaskRefusedException>(() => Device.StartTaskAsync(borrowed));
-            Assert.Contains("does not cover", second.Message, StringComparison.Ordinal);
-        }
+        Assert.NotEmpty(keys);
+        var borrowed = forged with { Endorsement = endorsement with { KeyId = keys[0].KeyId } };
+        var second = await Assert.ThrowsAsync<TaskRefusedException>(() => Device.StartTaskAsync(borrowed));
+        Assert.Contains("does not cover", second.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -151,12 +151,12 @@ public sealed class TaskRunTests(TaskClusterFixture fixture)
 
         // The process itself is gone from the host: nothing runs "sleep 607" any more.
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (SleepersAlive() && DateTime.UtcNow < deadline)
+        while (EdgeFaultTests.Alive("sleep 607") && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
 
-        Assert.False(SleepersAlive(), "a sleep 607 of a cancelled run is still running on the host");
+        Assert.False(EdgeFaultTests.Alive("sleep 607"), "a sleep 607 of a cancelled run is still running on the host");
         using var again = await agent.PostAsync(new Uri($"/v1/tasks/{id}/cancel", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
@@ -233,23 +233,6 @@ public sealed class TaskRunTests(TaskClusterFixture fixture)
         var output = Assert.Single(done.GetProperty("outputs").EnumerateArray());
         Assert.Equal("real.txt", output.GetProperty("path").GetString());
     }
-
-    private static bool SleepersAlive() =>
-        Directory.EnumerateDirectories("/proc").Any(dir =>
-        {
-            try
-            {
-                return Path.GetFileName(dir).All(char.IsAsciiDigit) && File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim() == "sleep 607";
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        });
 
     /// <summary>Follows the log as server-sent events until the end event; returns the text and the end event's data.</summary>
     internal static async Task<(string Log, JsonElement End)> FollowLogAsync(HttpClient client, string id)
